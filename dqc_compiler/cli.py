@@ -1,0 +1,203 @@
+"""The ``dqc`` command line: ``dqc compile`` and ``dqc verify``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import DQCError
+from .io import circuit_writer, load_circuit, write_atomically
+from .network import Network
+from .passes.partition import PARTITIONERS
+from .pipeline import compile as compile_circuit
+from .verify import METHODS, verify
+
+EXIT_EQUIVALENT, EXIT_NOT_EQUIVALENT, EXIT_BAD_INPUT = 0, 1, 2
+
+_DESCRIPTION = """\
+Distribute a quantum circuit over a network of QPUs: every multi-qubit gate ends up inside
+one QPU, and all cross-QPU interaction goes through ebits (the `epr` gate) and classical messages.
+"""
+
+_COMPILE_EPILOG = """\
+examples:
+  dqc compile benchmarks/circuits/qft_noswap_8.qasm --qpus 2 -o qft8.qasm --report qft8.json --verify
+  dqc compile grover.qasm --network docs/networks/heterogeneous.json -o grover.qpy --json
+  dqc compile shor.qasm --qpus 4 --seed 7 --partitioner contiguous
+
+exit status: 0 compiled (and verified, with --verify); 1 --verify found the output not equivalent;
+2 unusable input (the message names the file and, for a parse error, the line). Nothing is written
+unless everything succeeded up to writing.
+"""
+
+_VERIFY_EPILOG = """\
+examples:
+  dqc verify benchmarks/circuits/qft_noswap_8.qasm qft8.qasm
+  dqc verify original.qasm distributed.qpy --report compile-report.json --json
+
+The layout (where each input qubit starts and ends) comes from --report, else from the
+`// dqc-layout:` comment (OpenQASM 3) or metadata (QPY) that `dqc compile` writes.
+exit status: 0 equivalent, 1 not equivalent, 2 unusable input.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dqc", description=_DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"dqc-compiler {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    comp = commands.add_parser(
+        "compile", help="distribute a circuit over QPUs", description=_DESCRIPTION, epilog=_COMPILE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp.add_argument("input", metavar="IN", help="circuit: OpenQASM 2 or 3 (.qasm), or QPY (.qpy)")
+    where = comp.add_mutually_exclusive_group(required=True)
+    where.add_argument("--qpus", type=int, metavar="K",
+                       help="K all-to-all QPUs named qpu0..qpu{K-1}, each holding ceil(n/K) data qubits")
+    where.add_argument("--network", metavar="NET.json", help="network file (see docs/network.md)")
+    comp.add_argument("--comm-qubits", type=int, default=2, metavar="C",
+                      help="comm qubits per QPU with --qpus (default: 2)")
+    comp.add_argument("-o", "--output", metavar="OUT", help="write the distributed circuit: OpenQASM 3, or QPY for .qpy")
+    comp.add_argument("--report", metavar="R.json", help="write the JSON report (see docs/report.md)")
+    comp.add_argument("--verify", action="store_true", help="check equivalence with the input on qiskit-aer")
+    comp.add_argument("--seed", type=int, default=None, help="seed for the partitioner and verification (default: 0)")
+    comp.add_argument("--partitioner", choices=PARTITIONERS, default="metis",
+                      help="metis (default) or contiguous (fixed blocks in qubit order)")
+    comp.add_argument("--json", action="store_true", help="print the report as JSON instead of a summary")
+
+    ver = commands.add_parser(
+        "verify", help="check a distributed circuit against the original", epilog=_VERIFY_EPILOG,
+        description="Check on qiskit-aer that DISTRIBUTED computes what ORIGINAL does.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ver.add_argument("original", metavar="ORIGINAL", help="the monolithic circuit (.qasm or .qpy)")
+    ver.add_argument("distributed", metavar="DISTRIBUTED", help="the distributed circuit (.qasm or .qpy)")
+    ver.add_argument("--report", metavar="R.json",
+                     help="compile report: its layout is used, and its 'verification' field is updated")
+    ver.add_argument("--method", choices=METHODS, default="auto",
+                     help="auto (default): exact Choi check when cheap, else random product states + "
+                          "Clifford-ised stabilizer check")
+    ver.add_argument("--seed", type=int, default=None, help="simulator seed (default: 0)")
+    ver.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return _compile(args) if args.command == "compile" else _verify(args)
+    except DQCError as exc:
+        print(f"dqc: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _status(args, message: str):
+    """A rich spinner on a terminal; silent when piped or with --json."""
+    if args.json or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
+
+
+def _compile(args) -> int:
+    circuit = load_circuit(args.input)
+    if args.qpus is not None:
+        if args.qpus < 1:
+            raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")
+        if args.comm_qubits < 0:
+            raise DQCError(f"--comm-qubits must be >= 0, got {args.comm_qubits}")
+        network = Network.for_circuit(circuit.num_qubits, args.qpus, args.comm_qubits)
+    else:
+        network = Network.from_file(args.network)
+    for path in (args.output, args.report):
+        if path and not Path(path).parent.is_dir():
+            raise DQCError(f"{path}: directory '{Path(path).parent}' does not exist")
+    with _status(args, f"compiling {args.input}"):
+        result = compile_circuit(circuit, network, seed=args.seed, partitioner=args.partitioner)
+    report = result.report
+    equivalent = True
+    if args.verify:
+        with _status(args, "verifying on qiskit-aer"):
+            start = time.perf_counter()
+            verdict = verify(circuit, result.circuit, method="auto", seed=args.seed)
+            report["verification"] = verdict.to_dict()
+            report["timing"]["verify_seconds"] = round(time.perf_counter() - start, 3)
+        equivalent = verdict.equivalent
+    writers = []
+    if args.output:
+        writers.append(circuit_writer(args.output, result.circuit))
+    if args.report:
+        writers.append(lambda: write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode()))
+    for write in writers:  # everything is serialised above; only now touch the disk
+        write()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(_summary(args, report))
+    return EXIT_EQUIVALENT if equivalent else EXIT_NOT_EQUIVALENT
+
+
+def _summary(args, report: dict) -> str:
+    cost, schedule, source = report["cost"], report["schedule"], report["input"]
+    qpus = ", ".join(f"{q['name']}({q['data_qubits']}+{q['comm_qubits']})" for q in report["network"]["qpus"])
+    lines = [
+        f"{args.input}: {source['num_qubits']} qubits, {source['num_2q_gates']} two-qubit gates -> {qpus}",
+        f"  ebits {cost['ebits']}  nonlocal gates {cost['nonlocal_gates']}  telegates {cost['telegates']}  "
+        f"teledata {cost['teledata']}  classical bits {cost['classical_bits']}",
+        f"  comm rounds {schedule['comm_rounds']}  makespan {schedule['makespan']:g}  "
+        f"compile {report['timing']['compile_seconds']:.2f}s",
+    ]
+    if "verification" in report:
+        v = report["verification"]
+        word = "equivalent" if v["equivalent"] else "NOT EQUIVALENT"
+        lines.append(f"  verification: {word} ({v['method']}, {report['timing']['verify_seconds']:.2f}s)")
+    if args.output:
+        lines.append(f"  wrote {args.output}")
+    if args.report:
+        lines.append(f"  wrote {args.report}")
+    return "\n".join(lines)
+
+
+def _verify(args) -> int:
+    original = load_circuit(args.original)
+    distributed = load_circuit(args.distributed)
+    layout, report = None, None
+    if args.report:
+        try:
+            report = json.loads(Path(args.report).read_text())
+            layout = report["layout"]
+        except FileNotFoundError:
+            raise DQCError(f"{args.report}: report file not found") from None
+        except json.JSONDecodeError as exc:
+            raise DQCError(f"{args.report}:{exc.lineno}: malformed report JSON: {exc.msg}") from None
+        except (KeyError, TypeError):
+            raise DQCError(f"{args.report}: no 'layout' object in the report") from None
+    with _status(args, "verifying on qiskit-aer"):
+        start = time.perf_counter()
+        verdict = verify(original, distributed, layout=layout, method=args.method, seed=args.seed)
+        seconds = round(time.perf_counter() - start, 3)
+    result = {**verdict.to_dict(), "seconds": seconds, "original": args.original, "distributed": args.distributed}
+    if report is not None:
+        report["verification"] = verdict.to_dict()
+        write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode())
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        word = "equivalent" if verdict.equivalent else "NOT equivalent"
+        detail = f": {verdict.reason}" if verdict.reason else ""
+        figures = ", ".join(f"{c.method} {c.figure:.3f} of {c.shots} shots on {c.qubits} qubits" for c in verdict.checks)
+        print(f"{args.distributed}: {word} to {args.original}{detail}" + (f" ({figures}, {seconds:.2f}s)" if figures else ""))
+    return EXIT_EQUIVALENT if verdict.equivalent else EXIT_NOT_EQUIVALENT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

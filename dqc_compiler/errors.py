@@ -1,0 +1,17 @@
+"""Errors that the command line turns into a one-line message and exit code 2."""
+
+from qiskit.transpiler.exceptions import TranspilerError
+
+
+class DQCError(TranspilerError):
+    """Unusable input: a bad file, a circuit the network cannot hold, an unknown gate.
+
+    The message is one line that says what is wrong and where; ``dqc`` prints it and exits 2.
+    It is a :class:`~qiskit.transpiler.exceptions.TranspilerError`, so pass-manager users can catch
+    it the way they catch qiskit's own.
+    """
+
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return self.message if hasattr(self, "message") else super().__str__()

@@ -1,0 +1,78 @@
+"""Gate facts decided from matrices, not names: diagonality and the basis a gate is controlled in."""
+
+from __future__ import annotations
+
+import numpy as np
+from qiskit.circuit import Gate, Instruction, QuantumCircuit
+from qiskit.quantum_info import Operator
+
+_ATOL = 1e-9
+
+#: One-qubit gates kept by normalisation (qiskit standard gates that Aer and OpenQASM 3 know).
+BASIS_1Q = ("id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx", "ry", "rz", "p", "u", "r")
+#: Two-qubit gates kept whole: each is controlled (block-diagonal) on at least one of its qubits,
+#: so one cat-entangled copy of that qubit can implement it.
+BASIS_2Q = ("cx", "cy", "cz", "ch", "cp", "crx", "cry", "crz", "cu", "csx", "cs", "csdg", "rzz")
+BASIS = BASIS_1Q + BASIS_2Q
+
+
+class EPRGate(Gate):
+    """Creates a Bell pair between two comm qubits: ``h a; cx a, b;`` — the only cross-QPU operation."""
+
+    def __init__(self):
+        super().__init__("epr", 2, [])
+
+    def _define(self):
+        qc = QuantumCircuit(2, name="epr")
+        qc.h(0)
+        qc.cx(0, 1)
+        self.definition = qc
+
+
+def _key(op: Instruction) -> tuple:
+    return (op.name, op.num_qubits, tuple(float(p) if _is_number(p) else repr(p) for p in op.params))
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def matrix(op: Instruction) -> np.ndarray:
+    """The unitary of ``op`` (cached by name and parameters)."""
+    return _matrix_cached(_key(op), op)
+
+
+_MATRICES: dict[tuple, np.ndarray] = {}
+
+
+def _matrix_cached(key: tuple, op: Instruction) -> np.ndarray:
+    found = _MATRICES.get(key)
+    if found is None:
+        found = Operator(op).data
+        if len(_MATRICES) < 65536:
+            _MATRICES[key] = found
+    return found
+
+
+def is_diagonal(op: Instruction) -> bool:
+    """True when ``op``'s matrix is diagonal in the computational basis."""
+    m = matrix(op)
+    return bool(np.allclose(m, np.diag(np.diag(m)), atol=_ATOL))
+
+
+def controlled_on(op: Instruction, position: int) -> bool:
+    """True when ``op`` is block-diagonal on its qubit ``position`` (Z basis).
+
+    Such a gate commutes with Z on that qubit, so a cat-entangled copy of the qubit can stand in
+    for it on another QPU. Qiskit orders matrix indices little-endian: qubit ``position`` is bit
+    ``position`` of the index.
+    """
+    m = matrix(op)
+    dim = m.shape[0]
+    bit = 1 << position
+    rows, cols = np.nonzero(np.abs(m) > _ATOL)
+    return bool(np.all((rows & bit) == (cols & bit))) and dim > bit

@@ -1,0 +1,227 @@
+"""The network model: QPUs with data and communication qubits, and the links between them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import networkx as nx
+
+from .errors import DQCError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Words that cannot name an OpenQASM 3 register.
+_RESERVED = {
+    "qubit", "bit", "qreg", "creg", "gate", "measure", "reset", "barrier", "if", "else", "for", "while",
+    "int", "uint", "float", "angle", "bool", "const", "input", "output", "include", "def", "return",
+    "pi", "euler", "tau", "U", "CX", "let", "box", "delay", "stretch", "duration", "complex", "array",
+}
+
+DEFAULT_COMM_QUBITS = 2
+DEFAULT_GATE_TIME = 1.0
+DEFAULT_MEASURE_TIME = 1.0
+DEFAULT_EBIT_TIME = 10.0
+DEFAULT_CLASSICAL_TIME = 1.0
+
+
+@dataclass(frozen=True)
+class QPU:
+    """One quantum processor: ``data_qubits`` hold the computation, ``comm_qubits`` hold ebits."""
+
+    name: str
+    data_qubits: int
+    comm_qubits: int = DEFAULT_COMM_QUBITS
+    gate_time: float = DEFAULT_GATE_TIME
+    measure_time: float = DEFAULT_MEASURE_TIME
+
+
+@dataclass(frozen=True)
+class Link:
+    """A quantum channel that creates ebits between two QPUs (and a classical channel beside it)."""
+
+    between: tuple[str, str]
+    ebit_time: float = DEFAULT_EBIT_TIME
+    fidelity: float = 1.0
+    classical_time: float = DEFAULT_CLASSICAL_TIME
+
+
+@dataclass
+class Network:
+    """QPUs and links. Build with :meth:`all_to_all`, :meth:`from_dict` or :meth:`from_file`."""
+
+    qpus: list[QPU]
+    links: list[Link] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def all_to_all(cls, k: int, data_qubits: int, comm_qubits: int = DEFAULT_COMM_QUBITS) -> "Network":
+        """``k`` equal QPUs named ``qpu0 .. qpu{k-1}``, every pair linked."""
+        if not isinstance(k, int) or k < 1:
+            raise DQCError(f"number of QPUs must be a positive integer, got {k!r}")
+        if not isinstance(data_qubits, int) or data_qubits < 1:
+            raise DQCError(f"data qubits per QPU must be a positive integer, got {data_qubits!r}")
+        qpus = [QPU(f"qpu{i}", data_qubits, comm_qubits) for i in range(k)]
+        links = [Link((a.name, b.name)) for a, b in itertools.combinations(qpus, 2)]
+        return cls(qpus, links)
+
+    @classmethod
+    def for_circuit(cls, num_qubits: int, k: int, comm_qubits: int = DEFAULT_COMM_QUBITS) -> "Network":
+        """What ``--qpus K`` means: ``k`` all-to-all QPUs of capacity ``ceil(n / k)``."""
+        if not isinstance(k, int) or k < 1:
+            raise DQCError(f"--qpus must be a positive integer, got {k}")
+        return cls.all_to_all(k, max(1, math.ceil(num_qubits / k)), comm_qubits)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "network") -> "Network":
+        """Read the JSON network schema (see docs/network.md); ``source`` names it in errors."""
+        if not isinstance(data, dict):
+            raise DQCError(f"{source}: expected a JSON object with a 'qpus' list")
+        raw_qpus = data.get("qpus")
+        if not isinstance(raw_qpus, list) or not raw_qpus:
+            raise DQCError(f"{source}: 'qpus' must be a non-empty list")
+        qpus = []
+        for i, raw in enumerate(raw_qpus):
+            where = f"{source}: qpus[{i}]"
+            if not isinstance(raw, dict):
+                raise DQCError(f"{where}: expected an object")
+            if "name" not in raw or not isinstance(raw["name"], str):
+                raise DQCError(f"{where}: missing string 'name'")
+            if "data_qubits" not in raw:
+                raise DQCError(f"{where} ('{raw['name']}'): missing 'data_qubits'")
+            qpus.append(
+                QPU(
+                    name=raw["name"],
+                    data_qubits=_count(raw["data_qubits"], f"{where}.data_qubits", minimum=0),
+                    comm_qubits=_count(raw.get("comm_qubits", DEFAULT_COMM_QUBITS), f"{where}.comm_qubits", 0),
+                    gate_time=_time(raw.get("gate_time", DEFAULT_GATE_TIME), f"{where}.gate_time"),
+                    measure_time=_time(raw.get("measure_time", DEFAULT_MEASURE_TIME), f"{where}.measure_time"),
+                )
+            )
+        names = [q.name for q in qpus]
+        if "links" not in data:
+            links = [Link((a, b)) for a, b in itertools.combinations(names, 2)]
+        else:
+            raw_links = data["links"]
+            if not isinstance(raw_links, list):
+                raise DQCError(f"{source}: 'links' must be a list")
+            links = []
+            for i, raw in enumerate(raw_links):
+                where = f"{source}: links[{i}]"
+                pair = raw.get("between") if isinstance(raw, dict) else raw
+                if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+                    raise DQCError(f"{where}: 'between' must be a list of two QPU names")
+                extra = raw if isinstance(raw, dict) else {}
+                fidelity = _time(extra.get("fidelity", 1.0), f"{where}.fidelity")
+                if fidelity > 1.0:
+                    raise DQCError(f"{where}.fidelity: must be at most 1, got {fidelity}")
+                links.append(
+                    Link(
+                        (pair[0], pair[1]),
+                        ebit_time=_time(extra.get("ebit_time", DEFAULT_EBIT_TIME), f"{where}.ebit_time"),
+                        fidelity=fidelity,
+                        classical_time=_time(extra.get("classical_time", DEFAULT_CLASSICAL_TIME), f"{where}.classical_time"),
+                    )
+                )
+        _validate_source(qpus, links, source)
+        return cls(qpus, links)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Network":
+        """Load a network JSON file; every problem is a one-line :class:`DQCError` naming the file."""
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise DQCError(f"{path}: network file not found") from None
+        except OSError as exc:
+            raise DQCError(f"{path}: cannot read network file ({exc.strerror})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DQCError(f"{path}:{exc.lineno}: malformed network JSON: {exc.msg}") from None
+        return cls.from_dict(data, source=str(path))
+
+    # ------------------------------------------------------------------ queries
+    def validate(self) -> None:
+        """Check names and links; raise :class:`DQCError` on the first problem."""
+        _validate_source(self.qpus, self.links, "network")
+
+    @property
+    def num_qpus(self) -> int:
+        return len(self.qpus)
+
+    @property
+    def capacity(self) -> int:
+        """Data qubits in the whole network."""
+        return sum(q.data_qubits for q in self.qpus)
+
+    def index(self, name: str) -> int:
+        """Position of the QPU called ``name``."""
+        for i, q in enumerate(self.qpus):
+            if q.name == name:
+                return i
+        raise DQCError(f"network: no QPU named '{name}'")
+
+    def graph(self) -> nx.Graph:
+        """The link graph over QPU indices; edges carry their :class:`Link` as ``link``."""
+        g = nx.Graph()
+        g.add_nodes_from(range(self.num_qpus))
+        for link in self.links:
+            g.add_edge(self.index(link.between[0]), self.index(link.between[1]), link=link)
+        return g
+
+    def link(self, a: int, b: int) -> Link | None:
+        """The link between QPUs ``a`` and ``b`` (indices), or None."""
+        data = self.graph().get_edge_data(a, b)
+        return data["link"] if data else None
+
+    def to_dict(self) -> dict:
+        """The report's ``network`` field."""
+        return {
+            "qpus": [{"name": q.name, "data_qubits": q.data_qubits, "comm_qubits": q.comm_qubits} for q in self.qpus],
+            "links": [list(link.between) for link in self.links],
+        }
+
+
+def _validate_source(qpus: Iterable[QPU], links: Iterable[Link], source: str) -> None:
+    seen: set[str] = set()
+    for q in qpus:
+        if not isinstance(q.name, str) or not _IDENTIFIER.match(q.name) or q.name in _RESERVED:
+            raise DQCError(f"{source}: QPU name {q.name!r} is not a valid register name (letters, digits, _)")
+        if q.name in seen:
+            raise DQCError(f"{source}: QPU '{q.name}' is named twice")
+        seen.add(q.name)
+        if q.data_qubits < 0 or q.comm_qubits < 0:
+            raise DQCError(f"{source}: QPU '{q.name}' has a negative qubit count")
+    pairs: set[frozenset] = set()
+    for link in links:
+        a, b = link.between
+        for end in (a, b):
+            if end not in seen:
+                raise DQCError(f"{source}: link {a}-{b} names unknown QPU '{end}'")
+        if a == b:
+            raise DQCError(f"{source}: link {a}-{b} joins a QPU to itself")
+        pair = frozenset((a, b))
+        if pair in pairs:
+            raise DQCError(f"{source}: link {a}-{b} is listed twice")
+        pairs.add(pair)
+
+
+def _count(value: Any, where: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise DQCError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _time(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
+        raise DQCError(f"{where}: expected a non-negative number, got {value!r}")
+    return float(value)

@@ -1,0 +1,34 @@
+"""The compiler's qiskit passes, one per file, in pipeline order.
+
+They talk through these ``property_set`` keys (documented in docs/passes.md):
+
+* ``dqc_final_measurements`` – list of ``(input qubit index, Clbit)`` removed from the end of the input;
+* ``dqc_interaction_graph`` – networkx graph over input qubit indices, edge ``weight`` = two-qubit gates;
+* ``dqc_partition`` – list: input qubit index -> QPU index;
+* ``dqc_bursts`` – list of :class:`~dqc_compiler.passes.bursts.Burst`;
+* ``dqc_layout`` – ``{"initial": [(qpu, slot)], "final": [(qpu, slot)]}`` per input qubit;
+* ``dqc_cost`` and ``dqc_schedule`` – the report's ``cost`` and ``schedule`` objects.
+"""
+
+from .check_input import CheckSupportedInput
+from .final_measurements import SplitFinalMeasurements
+from .normalise import Normalise
+from .interaction_graph import BuildInteractionGraph
+from .partition import PartitionQubits
+from .bursts import Burst, GroupBursts
+from .insert_telegates import InsertTelegates
+from .schedule import ScheduleCommunication
+from .cost import CountCost
+
+__all__ = [
+    "CheckSupportedInput",
+    "SplitFinalMeasurements",
+    "Normalise",
+    "BuildInteractionGraph",
+    "PartitionQubits",
+    "Burst",
+    "GroupBursts",
+    "InsertTelegates",
+    "ScheduleCommunication",
+    "CountCost",
+]

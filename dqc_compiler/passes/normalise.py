@@ -1,0 +1,45 @@
+"""Decompose the input to one- and two-qubit gates, keeping controlled and diagonal gates whole."""
+
+from __future__ import annotations
+
+from qiskit.circuit.equivalence_library import SessionEquivalenceLibrary
+from qiskit.dagcircuit import DAGCircuit
+from qiskit.transpiler.basepasses import TransformationPass
+from qiskit.transpiler.exceptions import TranspilerError
+from qiskit.transpiler.passes import BasisTranslator, Unroll3qOrMore, UnrollCustomDefinitions
+
+from ..errors import DQCError
+from ..gates import BASIS
+
+_DROPPED = {"barrier", "delay", "id", "reset"}
+
+
+class Normalise(TransformationPass):
+    """Rewrite the circuit over :data:`~dqc_compiler.gates.BASIS`.
+
+    Barriers, delays, identities and initial resets (the only resets
+    :class:`~dqc_compiler.passes.CheckSupportedInput` lets through) are dropped: they do not change
+    the computation and would stand in the way of grouping. User-defined gates are inlined, gates
+    on three or more qubits are unrolled, and the rest is translated with qiskit's equivalence
+    library. Two-qubit gates that are controlled on a qubit (``cx``, ``cp``, ``crz``, ``rzz``, ...)
+    stay whole; others (``swap``, ``rxx``, ``ecr``, ...) become ``cx`` plus one-qubit gates.
+    """
+
+    def run(self, dag: DAGCircuit) -> DAGCircuit:
+        for node in list(dag.op_nodes()):
+            if node.op.name in _DROPPED:
+                dag.remove_op_node(node)
+        try:
+            dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=list(BASIS)).run(dag)
+            dag = Unroll3qOrMore(basis_gates=list(BASIS)).run(dag)
+            dag = BasisTranslator(SessionEquivalenceLibrary, list(BASIS)).run(dag)
+        except TranspilerError as exc:
+            raise DQCError(f"cannot decompose the input: {_first_line(str(exc))}") from None
+        for node in dag.op_nodes():
+            if node.op.num_qubits > 2:  # pragma: no cover - qiskit's unrolling guarantees this
+                raise DQCError(f"gate '{node.op.name}' could not be decomposed to two-qubit gates")
+        return dag
+
+
+def _first_line(message: str) -> str:
+    return message.strip().strip("'\"").splitlines()[0] if message.strip() else "unknown error"

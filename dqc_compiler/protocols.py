@@ -1,0 +1,47 @@
+"""The telegate protocol as circuit operations: cat-entangler and cat-disentangler.
+
+Eisert, Jacobs, Papadopoulos & Plenio, "Optimal local implementation of nonlocal quantum gates",
+Phys. Rev. A 62, 052317 (2000). One ebit and one classical bit each way give a remote QPU a
+cat-entangled copy ``a|0>|0> + b|1>|1>`` of a qubit; every gate controlled on the qubit can then act
+on the copy instead. Emitted as dynamic-circuit code: mid-circuit measurement, single-bit ``if``
+with gate-only bodies, and resets that return the comm qubits to |0>.
+"""
+
+from __future__ import annotations
+
+from qiskit.circuit import Clbit, IfElseOp, Instruction, QuantumCircuit, Qubit
+from qiskit.circuit.library import CXGate, HGate, Measure, Reset, XGate, ZGate
+from qiskit.dagcircuit import DAGCircuit
+
+from .gates import EPRGate
+
+
+def conditional(gate: Instruction, qubit: Qubit, bit: Clbit) -> tuple[IfElseOp, tuple, tuple]:
+    """``if (bit) gate qubit;`` as an operation with its qargs and cargs."""
+    body = QuantumCircuit([qubit], [bit])
+    body.append(gate, [qubit])
+    return IfElseOp((bit, 1), body), (qubit,), (bit,)
+
+
+def cat_entangle(dag: DAGCircuit, data: Qubit, home_comm: Qubit, remote_comm: Qubit, bit: Clbit) -> None:
+    """Make ``remote_comm`` a Z-basis copy of ``data`` (1 ebit, 1 classical bit home -> remote).
+
+    ``epr home_comm, remote_comm; cx data, home_comm; measure home_comm -> bit; reset home_comm;
+    if (bit) x remote_comm;`` — ``home_comm`` is free again at the end.
+    """
+    dag.apply_operation_back(EPRGate(), (home_comm, remote_comm))
+    dag.apply_operation_back(CXGate(), (data, home_comm))
+    dag.apply_operation_back(Measure(), (home_comm,), (bit,))
+    dag.apply_operation_back(Reset(), (home_comm,))
+    dag.apply_operation_back(*conditional(XGate(), remote_comm, bit))
+
+
+def cat_disentangle(dag: DAGCircuit, data: Qubit, remote_comm: Qubit, bit: Clbit) -> None:
+    """Undo :func:`cat_entangle` (1 classical bit remote -> home); ``remote_comm`` ends in |0>.
+
+    ``h remote_comm; measure remote_comm -> bit; reset remote_comm; if (bit) z data;``
+    """
+    dag.apply_operation_back(HGate(), (remote_comm,))
+    dag.apply_operation_back(Measure(), (remote_comm,), (bit,))
+    dag.apply_operation_back(Reset(), (remote_comm,))
+    dag.apply_operation_back(*conditional(ZGate(), data, bit))

@@ -1,0 +1,493 @@
+"""Prove a distributed circuit computes what the monolithic one does, on qiskit-aer.
+
+Three checks, each of which a broken output fails:
+
+* ``choi/statevector`` — exact channel check. Reference qubits are Bell-paired with the input
+  qubits at their initial positions (the Choi state), the distributed circuit runs with its
+  mid-circuit measurements and classically controlled corrections (native ``if_else``), the
+  inverse of the monolithic circuit is applied at the final positions and the pairs are undone.
+  The two are equivalent iff every qubit then reads 0 with certainty; comm qubits must also be
+  back in |0>. Each shot follows one random branch of measurement outcomes; a missing or wrong
+  Pauli correction makes half the branches fail with certainty, so 32 clean shots leave a chance
+  of 2^-32 that it went unnoticed.
+* ``product-states/statevector`` (or ``/matrix_product_state`` when wider) — the same idea on random
+  product-state inputs, for circuits too wide or too long for the Choi state. Few shots: it is
+  there to catch wrong gates and angles, which show in every branch.
+* ``clifford/stabilizer`` — both circuits are Clifford-ised gate by gate (non-Clifford gates are
+  replaced by Clifford gates of the same shape: diagonal stays diagonal, controlled stays
+  controlled on the same qubit), then the Choi check runs on Aer's stabilizer method. It checks
+  the distribution logic — partition, protocols, corrections, layout — at any size, not the
+  rotation angles.
+
+Before any simulation the contract is checked structurally: only ``epr`` and barriers may touch
+two QPUs (registers), ``if`` bodies stay in one QPU, final measurements land in the right bits.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.circuit import ClassicalRegister, Clbit, IfElseOp, Instruction, QuantumRegister, Qubit
+from qiskit.circuit.library import UGate
+from qiskit.circuit.library import get_standard_gate_name_mapping
+from qiskit.quantum_info import Clifford, Operator
+from qiskit.transpiler import PassManager
+from qiskit_aer import AerSimulator
+
+from .errors import DQCError
+from .gates import controlled_on, is_diagonal
+from .passes import CheckSupportedInput, Normalise, SplitFinalMeasurements
+
+#: Widest Choi check (reference + data + pooled comm qubits) run on the statevector method.
+CHOI_MAX_QUBITS = 20
+#: Work (amplitudes x operations x shots) under which ``auto`` runs the exact Choi check (a few seconds).
+EXACT_BUDGET = 1.5e9
+#: Work budget of the product-state check under ``auto``; trials and shots shrink to fit it.
+RANDOM_BUDGET = 3e10
+CHOI_SHOTS = 32
+#: Widest product-state check on the statevector method; beyond it, matrix product states.
+STATEVECTOR_MAX_QUBITS = 26
+METHODS = ("auto", "exact", "random", "stabilizer")
+
+_STABILIZER_GATES = {"cx", "cy", "cz", "h", "id", "s", "sdg", "swap", "sx", "sxdg", "x", "y", "z", "ecr"}
+_STATEVECTOR_GATES = set(AerSimulator(method="statevector").configuration().basis_gates) - {"if_else"}
+_NON_GATES = {"measure", "reset", "barrier", "if_else", "delay"}
+
+
+@dataclass
+class Check:
+    """One simulation check: ``figure`` is the fraction of shots that came back all-zero."""
+
+    method: str
+    equivalent: bool
+    figure: float
+    shots: int
+    qubits: int
+    seconds: float
+
+
+@dataclass
+class Verdict:
+    """The outcome of :func:`verify`. ``method`` names the checks that ran, strongest first."""
+
+    equivalent: bool
+    method: str
+    checks: list[Check] = field(default_factory=list)
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        """The report's ``verification`` object."""
+        data = {"equivalent": self.equivalent, "method": self.method, "checks": [asdict(c) for c in self.checks]}
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+def verify(
+    original: QuantumCircuit,
+    distributed: QuantumCircuit,
+    layout: dict | None = None,
+    method: str = "auto",
+    seed: int | None = None,
+) -> Verdict:
+    """Check that ``distributed`` implements ``original``.
+
+    ``layout`` is the report's ``layout`` object (``{"initial": [{"qpu", "index"}], "final": ...}``);
+    when None it is read from ``distributed.metadata["dqc_layout"]``. ``method`` is ``auto`` (Choi
+    check when it costs a few seconds, else random product states plus the stabilizer check), ``exact``,
+    ``random`` or ``stabilizer``. Raises :class:`DQCError` for unusable input (no layout, a layout
+    that does not fit the circuits, an unsupported original).
+    """
+    if method not in METHODS:
+        raise DQCError(f"unknown verification method '{method}' (choose from {', '.join(METHODS)})")
+    seed = 0 if seed is None else seed
+    layout = layout if layout is not None else (distributed.metadata or {}).get("dqc_layout")
+    if layout is None:
+        raise DQCError("the distributed circuit carries no layout; pass the compile report (--report)")
+    unitary, final_measurements = _prepare_original(original)
+    n = unitary.num_qubits
+    initial = _positions(distributed, layout, "initial", n)
+    final = _positions(distributed, layout, "final", n)
+
+    problems = contract_violations(distributed, data_qubits=set(initial) | set(final))
+    body, measured = _split_final_measurements(distributed, set(final))
+    problems += _measurement_mismatches(original, distributed, final_measurements, measured, final)
+    if problems:
+        return Verdict(False, "contract", reason=problems[0])
+
+    pool = _pool_size(body, set(initial) | set(final))
+    operations = len(body) + 2 * len(unitary.data)
+    trials, shots = 4, 8
+    if method == "auto":
+        exact_work = 2.0 ** (2 * n + pool) * operations * CHOI_SHOTS
+        fits = 2 * n + pool <= CHOI_MAX_QUBITS and exact_work <= EXACT_BUDGET
+        method = "exact" if fits else "random+stabilizer"
+        while trials * shots > 2 and 2.0 ** (n + pool) * operations * trials * shots > RANDOM_BUDGET:
+            trials, shots = (trials - 1, shots) if trials > 1 else (trials, shots // 2)
+    checks = []
+    if "exact" in method:
+        checks.append(_choi_check(unitary, body, initial, final, seed, clifford=False))
+    if "random" in method:
+        checks.append(_product_state_check(unitary, body, initial, final, seed, trials, shots))
+    if "stabilizer" in method:
+        checks.append(_choi_check(unitary, body, initial, final, seed, clifford=True))
+    return Verdict(all(c.equivalent for c in checks), "+".join(c.method for c in checks), checks)
+
+
+# ---------------------------------------------------------------------- structure
+def contract_violations(circuit: QuantumCircuit, data_qubits: set[Qubit] | None = None) -> list[str]:
+    """Every breach of the output contract (DESIGN.md), as messages; empty when the circuit conforms.
+
+    Each qubit must belong to exactly one register (a QPU); only ``epr`` (on two qubits of
+    different registers, neither of them a data position when ``data_qubits`` is given) and
+    barriers may span registers; ``if`` blocks must test one bit, hold only gates and stay in one QPU.
+    """
+    problems = []
+    owner = {}
+    for qubit in circuit.qubits:
+        registers = circuit.find_bit(qubit).registers
+        if len(registers) != 1:
+            problems.append(f"qubit {circuit.find_bit(qubit).index} belongs to {len(registers)} registers, not one QPU")
+        else:
+            owner[qubit] = registers[0][0].name
+    for position, instruction in enumerate(circuit.data):
+        op, qubits = instruction.operation, instruction.qubits
+        qpus = {owner.get(q) for q in qubits}
+        label = f"operation {position} ('{op.name}')"
+        if op.name == "barrier":
+            continue
+        if op.name == "epr":
+            if len(qubits) != 2 or len(qpus) != 2:
+                problems.append(f"{label}: epr must join comm qubits of two different QPUs")
+            elif data_qubits and any(q in data_qubits for q in qubits):
+                problems.append(f"{label}: epr applied to a data qubit")
+            continue
+        if len(qpus) > 1:
+            problems.append(f"{label} acts on several QPUs ({', '.join(sorted(map(str, qpus)))})")
+        if isinstance(op, IfElseOp):
+            target = op.condition[0]
+            if not isinstance(target, Clbit):
+                problems.append(f"{label}: condition on more than one bit")
+            for block in op.blocks:
+                for inner in block.data:
+                    if inner.operation.name in ("measure", "reset", "if_else"):
+                        problems.append(f"{label}: '{inner.operation.name}' inside an if body")
+        elif op.name not in ("measure", "reset", "delay") and not isinstance(op, Instruction):
+            problems.append(f"{label}: unknown operation")
+    return problems
+
+
+def _prepare_original(original: QuantumCircuit) -> tuple[QuantumCircuit, list]:
+    manager = PassManager([CheckSupportedInput(), SplitFinalMeasurements(), Normalise()])
+    unitary = manager.run(original)
+    record = [(q, original.find_bit(c)) for q, c in manager.property_set["dqc_final_measurements"]]
+    return unitary, record
+
+
+def _positions(circuit: QuantumCircuit, layout: dict, key: str, n: int) -> list[Qubit]:
+    entries = layout.get(key) if isinstance(layout, dict) else None
+    if not isinstance(entries, list) or len(entries) != n:
+        raise DQCError(f"layout '{key}' must list a position for each of the {n} input qubits")
+    registers = {r.name: r for r in circuit.qregs}
+    positions = []
+    for i, entry in enumerate(entries):
+        try:
+            register = registers[entry["qpu"]]
+            positions.append(register[int(entry["index"])])
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise DQCError(f"layout '{key}'[{i}] = {entry!r} names no qubit of the distributed circuit") from None
+    if len(set(positions)) != n:
+        raise DQCError(f"layout '{key}' puts two input qubits on the same position")
+    return positions
+
+
+def _split_final_measurements(circuit: QuantumCircuit, data: set[Qubit]) -> tuple[list, dict]:
+    """The circuit's instructions without the final measurements of data qubits, and those measurements."""
+    last = {}
+    for position, instruction in enumerate(circuit.data):
+        for q in instruction.qubits:
+            last[q] = position
+    body, measured = [], {}
+    for position, instruction in enumerate(circuit.data):
+        q = instruction.qubits[0] if instruction.qubits else None
+        if instruction.operation.name == "measure" and q in data and last[q] == position:
+            measured[q] = instruction.clbits[0]
+        else:
+            body.append(instruction)
+    return body, measured
+
+
+def _measurement_mismatches(original, distributed, expected, measured, final) -> list[str]:
+    problems = []
+    for qubit, location in expected:
+        want = _clbit_name(original, location)
+        got = measured.get(final[qubit])
+        if got is None:
+            problems.append(f"input qubit {qubit} is measured into {want} but its final position is not measured")
+        elif _clbit_name(distributed, distributed.find_bit(got)) != want:
+            got_name = _clbit_name(distributed, distributed.find_bit(got))
+            problems.append(f"input qubit {qubit} should be measured into {want}, is measured into {got_name}")
+    if len(measured) > len(expected):
+        problems.append(f"the distributed circuit measures {len(measured)} qubits, the original {len(expected)}")
+    return problems
+
+
+def _clbit_name(circuit, location) -> str:
+    if location.registers:
+        register, index = location.registers[0]
+        return f"{register.name}[{index}]"
+    return f"#{location.index}"
+
+
+# ---------------------------------------------------------------------- simulation circuits
+class _Builder:
+    """Copies distributed instructions onto a simulation circuit, sharing pooled comm qubits.
+
+    A qubit outside the layout (a comm qubit) is mapped to a pool qubit from its first use until
+    it is reset, when the pool qubit becomes free again: the simulation is as wide as the data
+    plus the comm qubits in use at once, not all comm qubits of the network.
+    """
+
+    def __init__(self, sim: QuantumCircuit | None, fixed: dict[Qubit, Qubit], pool: list[Qubit], clifford: bool):
+        self.sim, self.fixed, self.clifford = sim, fixed, clifford
+        self.free: list[Qubit] = list(reversed(pool))
+        self.assigned: dict[Qubit, Qubit] = {}
+        self.used = 0
+
+    def qubit(self, q: Qubit) -> Qubit:
+        if q in self.fixed:
+            return self.fixed[q]
+        if q not in self.assigned:
+            if not self.free:
+                self.free.append(Qubit())  # only when sizing the pool
+            self.assigned[q] = self.free.pop()
+            self.used = max(self.used, len(self.assigned))
+        return self.assigned[q]
+
+    def release(self, qubits) -> None:
+        for q in qubits:
+            if q in self.assigned:
+                self.free.append(self.assigned.pop(q))
+
+    def copy(self, instructions) -> None:
+        for instruction in instructions:
+            op = instruction.operation
+            qubits = [self.qubit(q) for q in instruction.qubits]
+            if isinstance(op, IfElseOp):
+                self.sim.append(self._conditional(op, qubits, instruction.clbits), qubits, instruction.clbits)
+            elif op.name in ("measure", "reset", "barrier", "delay"):
+                self.sim.append(op, qubits, instruction.clbits)
+            else:
+                append_gate(self.sim, op, qubits, self.clifford)
+            if op.name == "reset":
+                self.release(instruction.qubits)
+
+    def _conditional(self, op: IfElseOp, qubits: list[Qubit], clbits) -> IfElseOp:
+        condition = op.condition
+        if not isinstance(condition, tuple):
+            raise DQCError("only conditions on a bit or register compared with a value are supported")
+        blocks = []
+        for block in op.blocks:
+            body = QuantumCircuit(list(qubits), list(clbits))
+            mapping = dict(zip(block.qubits, qubits))
+            for inner in block.data:
+                append_gate(body, inner.operation, [mapping[q] for q in inner.qubits], self.clifford)
+            blocks.append(body)
+        return IfElseOp(condition, blocks[0], blocks[1] if len(blocks) > 1 else None)
+
+
+def append_gate(circuit: QuantumCircuit, op: Instruction, qubits, clifford: bool) -> None:
+    """Append ``op``, decomposed into gates the simulator knows (Clifford-ised when asked).
+
+    A gate counts as standard only if it is qiskit's own class, or a custom gate (as OpenQASM 3
+    import makes them) whose matrix equals the standard gate of that name: a file cannot pass a
+    wrong body off as ``rzz``. Anything else is simulated through its definition.
+    """
+    standard = canonical_gate(op)
+    if standard is not None:
+        if not clifford:
+            circuit.append(standard, qubits)
+            return
+        replacement = cliffordise(standard)
+        for inner in replacement.data:
+            circuit.append(inner.operation, [qubits[replacement.find_bit(q).index] for q in inner.qubits])
+        return
+    if op.definition is None:
+        raise DQCError(f"gate '{op.name}' has no definition the simulator can use")
+    definition = op.definition
+    if definition.global_phase and not clifford:
+        circuit.global_phase += definition.global_phase
+    for inner in definition.data:
+        append_gate(circuit, inner.operation, [qubits[definition.find_bit(q).index] for q in inner.qubits], clifford)
+
+
+_STANDARD = get_standard_gate_name_mapping()
+_CANONICAL: dict[tuple, Instruction | None] = {}
+
+
+def canonical_gate(op: Instruction) -> Instruction | None:
+    """The qiskit standard gate ``op`` is, or None when it is not one the simulators know."""
+    if op.name not in _STATEVECTOR_GATES or op.name not in _STANDARD:
+        return None
+    reference = _STANDARD[op.name]
+    if type(op) is type(reference):
+        return op
+    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params))
+    if key not in _CANONICAL:
+        found = None
+        if op.num_qubits == reference.num_qubits and len(op.params) == len(reference.params) and op.definition:
+            candidate = type(reference)(*op.params) if op.params else type(reference)()
+            if Operator(op.definition).equiv(Operator(candidate)):
+                found = candidate
+        _CANONICAL[key] = found
+    return _CANONICAL[key]
+
+
+def _float(value) -> float | str:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+_CLIFFORDS: dict[tuple, QuantumCircuit] = {}
+
+
+def cliffordise(op: Instruction) -> QuantumCircuit:
+    """A Clifford circuit of the same shape as ``op``, made of stabilizer-simulator gates.
+
+    Clifford gates are kept (re-synthesised if the stabilizer method does not know their name).
+    Otherwise every nonzero angle is moved to the nearest nonzero multiple of pi/2 (then of pi),
+    which keeps diagonal gates diagonal and controlled gates controlled on the same qubit; a gate
+    that is still not Clifford becomes ``s`` (diagonal), ``cz`` (diagonal), ``cx`` (controlled on
+    one qubit) or ``h``. The map depends only on the gate, so both circuits get the same one.
+    """
+    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params))
+    cached = _CLIFFORDS.get(key)
+    if cached is not None:
+        return cached
+    candidates = [op]
+    if op.params:
+        for step in (math.pi / 2, math.pi):
+            snapped = [_snap(float(p), step) for p in op.params]
+            candidates.append(type(op)(*snapped))
+    result = None
+    for candidate in candidates:
+        try:
+            clifford = Clifford(candidate)
+        except Exception:  # noqa: BLE001 - qiskit raises QiskitError for non-Clifford gates
+            continue
+        result = clifford.to_circuit()
+        break
+    if result is None:
+        result = QuantumCircuit(op.num_qubits)
+        if op.num_qubits == 1:
+            result.s(0) if is_diagonal(op) else result.h(0)
+        elif is_diagonal(op):
+            result.cz(0, 1)
+        elif controlled_on(op, 0):
+            result.cx(0, 1)
+        elif controlled_on(op, 1):
+            result.cx(1, 0)
+        else:
+            raise DQCError(f"cannot Clifford-ise gate '{op.name}'")
+    _CLIFFORDS[key] = result
+    return result
+
+
+def _snap(angle: float, step: float) -> float:
+    if abs(angle) < 1e-12:
+        return 0.0
+    multiple = round(angle / step) or (1 if angle > 0 else -1)
+    return multiple * step
+
+
+def _pool_size(body, fixed: set[Qubit]) -> int:
+    """How many comm qubits are in use at once (the simulation's pool)."""
+    builder = _Builder(None, {q: q for q in fixed}, [], clifford=False)
+    for instruction in body:
+        for q in instruction.qubits:
+            builder.qubit(q)
+        if instruction.operation.name == "reset":
+            builder.release(instruction.qubits)
+    return builder.used
+
+
+def _skeleton(body, initial, final, references: int, clifford: bool):
+    """The simulation circuit: reference qubits, layout positions, the comm pool; check bits first."""
+    positions = list(dict.fromkeys(list(initial) + list(final)))
+    pool_size = _pool_size(body, set(positions))
+    qregs = [QuantumRegister(references, "ref")] if references else []
+    qregs += [QuantumRegister(len(positions), "data")]
+    if pool_size:
+        qregs.append(QuantumRegister(pool_size, "pool"))
+    width = sum(r.size for r in qregs)
+    sim = QuantumCircuit(ClassicalRegister(width, "dqc_check"), *qregs)
+    clbits = list(dict.fromkeys(c for instruction in body for c in instruction.clbits))
+    if clbits:  # a register of its own: Aer formats counts by register
+        sim.add_register(ClassicalRegister(name="protocol", bits=clbits))
+    data = sim.qregs[1 if references else 0]
+    fixed = dict(zip(positions, data))
+    pool = list(sim.qregs[-1]) if pool_size else []
+    builder = _Builder(sim, fixed, pool, clifford)
+    return sim, builder, [fixed[q] for q in initial], [fixed[q] for q in final]
+
+
+def _all_zero_fraction(sim: QuantumCircuit, method: str, shots: int, seed: int) -> float:
+    """Measure every qubit into the leading check bits; the fraction of shots where all read 0."""
+    sim.measure(sim.qubits, sim.cregs[0])
+    backend = AerSimulator(method=method, seed_simulator=seed)
+    counts = backend.run(sim, shots=shots).result().get_counts()
+    width = sim.num_qubits
+    zero = sum(count for key, count in counts.items() if "1" not in key.replace(" ", "")[-width:])
+    return zero / shots
+
+
+def _choi_check(unitary, body, initial, final, seed, clifford: bool) -> Check:
+    start = time.perf_counter()
+    n = unitary.num_qubits
+    sim, builder, at_start, at_end = _skeleton(body, initial, final, references=n, clifford=clifford)
+    references = sim.qregs[0] if n else []
+    for i in range(n):
+        sim.h(references[i])
+        sim.cx(references[i], at_start[i])
+    builder.copy(body)
+    inverse = unitary.inverse()
+    for instruction in inverse.data:
+        append_gate(sim, instruction.operation, [at_end[inverse.find_bit(q).index] for q in instruction.qubits], clifford)
+    for i in range(n):
+        sim.cx(references[i], at_end[i])
+        sim.h(references[i])
+    shots = 4 * CHOI_SHOTS if clifford else CHOI_SHOTS
+    method = "stabilizer" if clifford else "statevector"
+    figure = _all_zero_fraction(sim, method, shots, seed)
+    name = "clifford/stabilizer" if clifford else "choi/statevector"
+    return Check(name, figure == 1.0, figure, shots, sim.num_qubits, round(time.perf_counter() - start, 3))
+
+
+def _product_state_check(unitary, body, initial, final, seed, trials: int, shots: int) -> Check:
+    start = time.perf_counter()
+    n = unitary.num_qubits
+    rng = np.random.default_rng(seed)
+    zero, width, method = 0, 0, "statevector"
+    inverse = unitary.inverse()
+    for trial in range(trials):
+        sim, builder, at_start, at_end = _skeleton(body, initial, final, references=0, clifford=False)
+        angles = rng.uniform(0, 2 * math.pi, size=(n, 3))
+        for i in range(n):
+            sim.append(UGate(*angles[i]), [at_start[i]])
+        builder.copy(body)
+        for instruction in inverse.data:
+            append_gate(sim, instruction.operation, [at_end[inverse.find_bit(q).index] for q in instruction.qubits], False)
+        for i in range(n):
+            sim.append(UGate(*angles[i]).inverse(), [at_end[i]])
+        width = sim.num_qubits
+        method = "statevector" if width <= STATEVECTOR_MAX_QUBITS else "matrix_product_state"
+        zero += _all_zero_fraction(sim, method, shots, seed + trial) * shots
+    figure = zero / (trials * shots)
+    return Check(f"product-states/{method}", figure == 1.0, figure, trials * shots, width,
+                 round(time.perf_counter() - start, 3))

@@ -9,10 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from qiskit.transpiler import PassManager
+
 from . import __version__
 from .errors import DQCError
 from .io import circuit_writer, load_circuit, write_atomically
 from .network import Network
+from .passes import CheckSupportedInput
 from .passes.partition import PARTITIONERS
 from .pipeline import compile as compile_circuit
 from .verify import METHODS, verify
@@ -118,11 +121,19 @@ def _compile(args) -> int:
         network = Network.for_circuit(circuit.num_qubits, args.qpus, args.comm_qubits)
     else:
         network = Network.from_file(args.network)
+        if circuit.num_qubits > network.capacity:
+            raise DQCError(
+                f"{args.input}: the circuit has {circuit.num_qubits} qubits but the network {args.network} "
+                f"holds only {network.capacity} data qubits"
+            )
     for path in (args.output, args.report):
-        if path and not Path(path).parent.is_dir():
-            raise DQCError(f"{path}: directory '{Path(path).parent}' does not exist")
+        if path:
+            _check_writable(path)
     with _status(args, f"compiling {args.input}"):
-        result = compile_circuit(circuit, network, seed=args.seed, partitioner=args.partitioner)
+        try:
+            result = compile_circuit(circuit, network, seed=args.seed, partitioner=args.partitioner)
+        except DQCError as exc:  # the pipeline does not know the file name; name it
+            raise DQCError(f"{args.input}: {exc}") from None
     report = result.report
     equivalent = True
     if args.verify:
@@ -138,12 +149,28 @@ def _compile(args) -> int:
     if args.report:
         writers.append(lambda: write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode()))
     for write in writers:  # everything is serialised above; only now touch the disk
-        write()
+        _write(write)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(_summary(args, report))
     return EXIT_EQUIVALENT if equivalent else EXIT_NOT_EQUIVALENT
+
+
+def _check_writable(path: str) -> None:
+    """Refuse an output path that cannot be written, before anything is written."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise DQCError(f"{path}: directory '{target.parent}' does not exist")
+    if target.is_dir():
+        raise DQCError(f"{path}: is a directory, expected a file name")
+
+
+def _write(write) -> None:
+    try:
+        write()
+    except OSError as exc:
+        raise DQCError(f"{exc.filename or 'output'}: cannot write ({exc.strerror})") from None
 
 
 def _summary(args, report: dict) -> str:
@@ -169,6 +196,10 @@ def _summary(args, report: dict) -> str:
 
 def _verify(args) -> int:
     original = load_circuit(args.original)
+    try:
+        PassManager([CheckSupportedInput()]).run(original)
+    except DQCError as exc:
+        raise DQCError(f"{args.original}: {exc}") from None
     distributed = load_circuit(args.distributed)
     layout, report = None, None
     if args.report:
@@ -177,18 +208,26 @@ def _verify(args) -> int:
             layout = report["layout"]
         except FileNotFoundError:
             raise DQCError(f"{args.report}: report file not found") from None
+        except UnicodeDecodeError:
+            raise DQCError(f"{args.report}: not a text file (JSON report expected)") from None
+        except OSError as exc:
+            raise DQCError(f"{args.report}: cannot read report ({exc.strerror})") from None
         except json.JSONDecodeError as exc:
             raise DQCError(f"{args.report}:{exc.lineno}: malformed report JSON: {exc.msg}") from None
         except (KeyError, TypeError):
             raise DQCError(f"{args.report}: no 'layout' object in the report") from None
     with _status(args, "verifying on qiskit-aer"):
         start = time.perf_counter()
-        verdict = verify(original, distributed, layout=layout, method=args.method, seed=args.seed)
+        try:
+            verdict = verify(original, distributed, layout=layout, method=args.method, seed=args.seed)
+        except DQCError as exc:  # the original passed its checks above: the problem is the distributed side
+            source = args.report if args.report and "layout" in str(exc) else args.distributed
+            raise DQCError(f"{source}: {exc}") from None
         seconds = round(time.perf_counter() - start, 3)
     result = {**verdict.to_dict(), "seconds": seconds, "original": args.original, "distributed": args.distributed}
     if report is not None:
         report["verification"] = verdict.to_dict()
-        write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode())
+        _write(lambda: write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode()))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

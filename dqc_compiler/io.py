@@ -39,6 +39,8 @@ def load_circuit(path: str | Path) -> QuantumCircuit:
         raise DQCError(f"{path}: not a text file (OpenQASM expected; use a .qpy extension for QPY)") from None
     except OSError as exc:
         raise DQCError(f"{path}: cannot read ({exc.strerror})") from None
+    if not _strip_comments(text).strip():
+        raise DQCError(f"{path}: empty file, expected an OpenQASM program")
     circuit = loads_circuit(text, str(path))
     circuit.name = path.stem
     return circuit
@@ -98,7 +100,7 @@ def _qasm2_message(message: str, source: str) -> str:
 
 
 def _qasm3_message(exc: Exception, text: str, source: str) -> str:
-    message = _first_line(str(exc)) if str(exc) else ""
+    message = _first_line(str(exc).strip().strip("\"'")) if str(exc) else ""  # QiskitError quotes its message
     match = re.match(r"L?(\d+)[,:]C?(\d+):\s*(.*)", message)
     if match:
         return f"{source}:{match.group(1)}: {match.group(3)}"

@@ -81,7 +81,7 @@ def metis_partition(graph: nx.Graph, capacities: list[int], seed: int | None) ->
     options = pymetis.Options(seed=0 if seed is None else int(seed) % (2**31), ufactor=1)
     try:
         result = pymetis.part_graph(
-            len(usable), xadj=xadj, adjncy=adjncy, eweights=eweights, tpwgts=tpwgts, options=options
+            len(usable), pymetis.CSRAdjacency(xadj, adjncy), eweights=eweights, tpwgts=tpwgts, options=options
         )
     except Exception as exc:  # noqa: BLE001 - METIS rejects some degenerate graphs; fall back
         logger.warning("METIS failed (%s); starting from contiguous blocks", exc)

@@ -1,0 +1,68 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from qiskit import QuantumCircuit
+
+from dqc_compiler.io import load_circuit
+
+ROOT = Path(__file__).resolve().parent.parent
+CIRCUITS = ROOT / "benchmarks" / "circuits"
+
+
+def benchmark_files(max_qubits: int | None = None) -> list[Path]:
+    """Benchmark circuits, smallest first, optionally only those with at most ``max_qubits``."""
+    files = sorted(CIRCUITS.glob("*.qasm"))
+    if max_qubits is not None:
+        files = [f for f in files if load_circuit(f).num_qubits <= max_qubits]
+    return sorted(files, key=lambda f: (load_circuit(f).num_qubits, f.name))
+
+
+def independent_contract_check(circuit: QuantumCircuit, report: dict) -> None:
+    """Check the output contract from the emitted circuit alone, not from compiler bookkeeping.
+
+    * one register per QPU, named after it, no larger than its data + comm qubits;
+    * the number of ``epr`` operations equals ``cost.ebits``;
+    * every other multi-qubit operation, and every ``if`` body, stays inside one register;
+    * conditions test a single bit; ``if`` bodies hold only gates;
+    * the layout puts no more input qubits on a QPU than its capacity.
+    """
+    qpus = {q["name"]: q for q in report["network"]["qpus"]}
+    owner = {}
+    for register in circuit.qregs:
+        assert register.name in qpus, f"register {register.name} is no QPU"
+        spec = qpus[register.name]
+        assert register.size <= spec["data_qubits"] + spec["comm_qubits"]
+        for qubit in register:
+            owner[qubit] = register.name
+    assert len(owner) == circuit.num_qubits, "a qubit outside the QPU registers"
+    eprs = 0
+    for instruction in circuit.data:
+        op = instruction.operation
+        names = {owner[q] for q in instruction.qubits}
+        if op.name == "epr":
+            eprs += 1
+            assert len(names) == 2, "epr inside one QPU"
+            continue
+        if op.name == "barrier":
+            continue
+        assert len(names) <= 1, f"{op.name} spans QPUs {names}"
+        if op.name == "if_else":
+            assert len(instruction.clbits) == 1
+            for block in op.blocks:
+                assert all(i.operation.name not in ("measure", "reset", "if_else") for i in block.data)
+    assert eprs == report["cost"]["ebits"]
+    for key in ("initial", "final"):
+        per_qpu = {}
+        for entry in report["layout"][key]:
+            per_qpu[entry["qpu"]] = per_qpu.get(entry["qpu"], 0) + 1
+        for name, count in per_qpu.items():
+            assert count <= qpus[name]["data_qubits"], f"{name} over capacity in layout.{key}"
+
+
+@pytest.fixture(scope="session")
+def circuits_dir() -> Path:
+    return CIRCUITS

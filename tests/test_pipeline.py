@@ -1,0 +1,160 @@
+"""End-to-end: every small benchmark compiles, keeps the contract, and verifies."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from qiskit import QuantumCircuit, qasm3
+from qiskit.synthesis import synth_qft_full
+
+import dqc_compiler
+from dqc_compiler import DQCError, Network, compile
+from dqc_compiler.io import dumps_qasm3, load_circuit, loads_circuit
+from dqc_compiler.verify import verify
+
+from .conftest import benchmark_files, independent_contract_check
+
+SMALL = benchmark_files(max_qubits=12)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("path", SMALL, ids=[p.stem for p in SMALL])
+def test_benchmark_compiles_and_verifies(path, k):
+    circuit = load_circuit(path)
+    result = compile(circuit, qpus=k, seed=1)
+    independent_contract_check(result.circuit, result.report)
+    capacity = math.ceil(circuit.num_qubits / k)
+    assert all(q["data_qubits"] == capacity for q in result.report["network"]["qpus"])
+    verdict = verify(circuit, result.circuit, seed=1)
+    assert verdict.equivalent, verdict
+    assert result.report["cost"]["ebits"] == result.report["cost"]["telegates"]
+
+
+@pytest.mark.parametrize("path", [p for p in SMALL if load_circuit(p).num_qubits <= 8][:6],
+                         ids=lambda p: p.stem)
+def test_emitted_openqasm3_reloads_and_verifies(path):
+    circuit = load_circuit(path)
+    result = compile(circuit, qpus=3, seed=2)
+    text = dumps_qasm3(result.circuit)
+    reloaded = qasm3.loads(text)  # the contract: plain qiskit reads it back
+    assert sum(1 for i in reloaded.data if i.operation.name == "epr") == result.report["cost"]["ebits"]
+    again = loads_circuit(text)  # ... and our loader recovers the layout from the comment
+    assert again.metadata["dqc_layout"] == result.report["layout"]
+    assert verify(circuit, again, seed=2).equivalent
+
+
+def test_single_nonlocal_cnot_costs_one_ebit_and_two_bits():
+    qc = QuantumCircuit(2, 2)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure([0, 1], [0, 1])
+    result = compile(qc, qpus=2)
+    assert result.report["cost"] == {
+        "ebits": 1, "classical_bits": 2, "nonlocal_gates": 1, "telegates": 1, "teledata": 0,
+    }
+    assert verify(qc, result.circuit, method="exact").equivalent
+
+
+def test_local_circuit_needs_no_ebits():
+    qc = QuantumCircuit(4)
+    qc.cx(0, 1)
+    qc.cx(2, 3)
+    result = compile(qc, qpus=2, seed=0)
+    assert result.report["cost"]["ebits"] == 0
+    assert result.report["schedule"]["comm_rounds"] == 0
+
+
+def test_partition_respects_heterogeneous_capacities():
+    network = Network.from_dict({"qpus": [
+        {"name": "big", "data_qubits": 5}, {"name": "small", "data_qubits": 1, "comm_qubits": 1},
+        {"name": "mid", "data_qubits": 2}]})
+    circuit = synth_qft_full(8, do_swaps=False)
+    result = compile(circuit, network, seed=3)
+    independent_contract_check(result.circuit, result.report)
+    assert verify(circuit, result.circuit).equivalent
+
+
+def test_same_seed_same_output():
+    circuit = load_circuit(SMALL[-1])
+    first = dumps_qasm3(compile(circuit, qpus=3, seed=11).circuit)
+    second = dumps_qasm3(compile(circuit, qpus=3, seed=11).circuit)
+    assert first == second
+
+
+def test_contiguous_partitioner_uses_blocks_in_order():
+    circuit = synth_qft_full(6, do_swaps=False)
+    result = compile(circuit, qpus=3, partitioner="contiguous")
+    assert [e["qpu"] for e in result.report["layout"]["initial"]] == ["qpu0", "qpu0", "qpu1", "qpu1", "qpu2", "qpu2"]
+    assert verify(circuit, result.circuit).equivalent
+
+
+def test_metis_cut_is_no_worse_than_contiguous_on_qft():
+    circuit = synth_qft_full(12, do_swaps=False)
+    metis = compile(circuit, qpus=4, seed=0).report["cost"]["ebits"]
+    blocks = compile(circuit, qpus=4, partitioner="contiguous").report["cost"]["ebits"]
+    assert metis <= blocks
+
+
+def test_zero_comm_qubits_is_refused_when_needed():
+    network = Network.from_dict({"qpus": [{"name": "a", "data_qubits": 1, "comm_qubits": 0},
+                                          {"name": "b", "data_qubits": 1}]})
+    qc = QuantumCircuit(2)
+    qc.cx(0, 1)
+    with pytest.raises(DQCError, match="no comm qubits"):
+        compile(qc, network)
+
+
+def test_unlinked_qpus_are_refused_when_they_must_talk():
+    network = Network.from_dict({"qpus": [{"name": "a", "data_qubits": 1}, {"name": "b", "data_qubits": 1},
+                                          {"name": "c", "data_qubits": 1}],
+                                 "links": [{"between": ["a", "b"]}, {"between": ["b", "c"]}]})
+    qc = QuantumCircuit(3)
+    qc.cx(0, 2)
+    qc.cx(1, 2)
+    qc.cx(0, 1)
+    with pytest.raises(DQCError, match="not linked"):
+        compile(qc, network, partitioner="contiguous")
+
+
+def test_too_big_for_network():
+    with pytest.raises(DQCError, match="holds only 4"):
+        compile(QuantumCircuit(5), Network.all_to_all(2, 2))
+
+
+def test_mid_circuit_measurement_is_refused():
+    qc = QuantumCircuit(2, 1)
+    qc.measure(0, 0)
+    qc.h(0)
+    with pytest.raises(DQCError, match="mid-circuit measurement"):
+        compile(qc, qpus=2)
+
+
+def test_classically_controlled_input_is_refused():
+    qc = QuantumCircuit(2, 1)
+    with qc.if_test((qc.clbits[0], 1)):
+        qc.x(1)
+    with pytest.raises(DQCError, match="classically controlled"):
+        compile(qc, qpus=2)
+
+
+def test_initial_reset_and_barriers_are_accepted():
+    qc = QuantumCircuit(3, 3)
+    qc.reset(range(3))
+    qc.h(0)
+    qc.barrier()
+    qc.cx(0, 2)
+    qc.ccx(0, 1, 2)
+    qc.measure(range(3), range(3))
+    result = compile(qc, qpus=3, seed=0)
+    assert verify(qc, result.circuit, method="exact").equivalent
+
+
+def test_pass_manager_is_public_and_reports_through_property_set():
+    network = Network.all_to_all(2, 2)
+    manager = dqc_compiler.generate_dqc_pass_manager(network, seed=0)
+    qc = QuantumCircuit(4)
+    qc.cx(0, 3)
+    out = manager.run(qc)
+    assert manager.property_set["dqc_cost"]["ebits"] == sum(1 for i in out.data if i.operation.name == "epr")
+    assert len(manager.property_set["dqc_partition"]) == 4

@@ -1,0 +1,53 @@
+"""Property-based: random circuits of up to 8 qubits on 2-4 QPUs compile, keep the contract, verify."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from qiskit import QuantumCircuit, qasm3
+
+from dqc_compiler import compile
+from dqc_compiler.verify import verify
+
+from .conftest import independent_contract_check
+
+ONE_QUBIT = ["h", "x", "s", "t", "sx", "rz", "ry", "p"]
+TWO_QUBIT = ["cx", "cz", "cp", "crz", "rzz", "swap", "ch", "cry", "rxx"]
+ANGLES = st.floats(min_value=-math.pi, max_value=math.pi, allow_nan=False)
+
+
+@st.composite
+def circuits(draw):
+    n = draw(st.integers(2, 8))
+    qc = QuantumCircuit(n)
+    for _ in range(draw(st.integers(1, 14))):
+        if draw(st.booleans()):
+            name = draw(st.sampled_from(ONE_QUBIT))
+            q = draw(st.integers(0, n - 1))
+            args = [draw(ANGLES)] if name in ("rz", "ry", "p") else []
+            getattr(qc, name)(*args, q)
+        else:
+            name = draw(st.sampled_from(TWO_QUBIT + ["ccx"]))
+            width = 3 if name == "ccx" else 2
+            if n < width:
+                continue
+            qubits = draw(st.lists(st.integers(0, n - 1), min_size=width, max_size=width, unique=True))
+            args = [draw(ANGLES)] if name in ("cp", "crz", "rzz", "cry", "rxx") else []
+            getattr(qc, name)(*args, *qubits)
+    if draw(st.booleans()):
+        qc.measure_all()
+    return qc
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(circuit=circuits(), k=st.integers(2, 4), seed=st.integers(0, 1000))
+def test_random_circuits_distribute_correctly(circuit, k, seed):
+    result = compile(circuit, qpus=k, seed=seed)
+    independent_contract_check(result.circuit, result.report)
+    verdict = verify(circuit, result.circuit, seed=seed)
+    assert verdict.equivalent, (verdict, qasm3.dumps(circuit))
+    nonlocal_gates = result.report["cost"]["nonlocal_gates"]
+    assert result.report["cost"]["ebits"] == nonlocal_gates
+    assert result.report["cost"]["classical_bits"] == 2 * result.report["cost"]["ebits"]

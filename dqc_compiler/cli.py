@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return _compile(args) if args.command == "compile" else _verify(args)
+    except BrokenPipeError:  # `dqc compile --json | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return EXIT_EQUIVALENT
     except DQCError as exc:
         print(f"dqc: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -233,7 +236,7 @@ def _verify(args) -> int:
     else:
         word = "equivalent" if verdict.equivalent else "NOT equivalent"
         detail = f": {verdict.reason}" if verdict.reason else ""
-        figures = ", ".join(f"{c.method} {c.figure:.3f} of {c.shots} shots on {c.qubits} qubits" for c in verdict.checks)
+        figures = ", ".join(f"{c.method} {c.figure:.9g} of {c.shots} shots on {c.qubits} qubits" for c in verdict.checks)
         print(f"{args.distributed}: {word} to {args.original}{detail}" + (f" ({figures}, {seconds:.2f}s)" if figures else ""))
     return EXIT_EQUIVALENT if verdict.equivalent else EXIT_NOT_EQUIVALENT
 

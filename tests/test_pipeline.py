@@ -13,7 +13,7 @@ from dqc_compiler import DQCError, Network, compile
 from dqc_compiler.io import dumps_qasm3, load_circuit, loads_circuit
 from dqc_compiler.verify import verify
 
-from .conftest import benchmark_files, independent_contract_check
+from .conftest import CIRCUITS as CIRCUITS_DIR, benchmark_files, independent_contract_check
 
 SMALL = benchmark_files(max_qubits=12)
 
@@ -158,3 +158,38 @@ def test_pass_manager_is_public_and_reports_through_property_set():
     out = manager.run(qc)
     assert manager.property_set["dqc_cost"]["ebits"] == sum(1 for i in out.data if i.operation.name == "epr")
     assert len(manager.property_set["dqc_partition"]) == 4
+
+
+def test_emitted_file_runs_on_aer_with_the_original_distribution():
+    """Independent of our verifier: reload the OpenQASM 3 text with qiskit, run both on Aer, compare counts."""
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    circuit = load_circuit(CIRCUITS_DIR / "grover_3.qasm")
+    result = compile(circuit, qpus=3, seed=4)
+    reloaded = qasm3.loads(dumps_qasm3(result.circuit))
+    backend = AerSimulator(seed_simulator=5)
+    shots = 4000
+
+    def distribution(qc):
+        counts = backend.run(transpile(qc, backend), shots=shots).result().get_counts()
+        merged = {}
+        for key, count in counts.items():
+            data = key.split(" ")[-1]  # the input's register is added first: rightmost in the key
+            merged[data] = merged.get(data, 0) + count
+        return {k: v / shots for k, v in merged.items()}
+
+    want, got = distribution(circuit), distribution(reloaded)
+    total_variation = 0.5 * sum(abs(want.get(k, 0) - got.get(k, 0)) for k in set(want) | set(got))
+    assert total_variation < 0.05, (want, got)
+    marked = max(want, key=want.get)
+    assert max(got, key=got.get) == marked
+
+
+def test_circuit_that_fits_one_qpu_is_not_spread():
+    network = Network.from_dict({"qpus": [{"name": "big", "data_qubits": 5}, {"name": "medium", "data_qubits": 3},
+                                          {"name": "small", "data_qubits": 2, "comm_qubits": 1}]})
+    circuit = load_circuit(CIRCUITS_DIR / "grover_5.qasm")
+    result = compile(circuit, network, seed=1)
+    assert result.report["cost"]["ebits"] == 0
+    assert {e["qpu"] for e in result.report["layout"]["initial"]} == {"big"}

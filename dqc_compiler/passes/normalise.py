@@ -22,7 +22,7 @@ class Normalise(TransformationPass):
     the computation and would stand in the way of grouping. User-defined gates are inlined, gates
     on three or more qubits are unrolled, and the rest is translated with qiskit's equivalence
     library. Two-qubit gates that are controlled on a qubit (``cx``, ``cp``, ``crz``, ``rzz``, ...)
-    stay whole; others (``swap``, ``rxx``, ``ecr``, ...) become ``cx`` plus one-qubit gates.
+    stay whole; others are translated into them (``swap`` -> three ``cx``, ``rxx`` -> ``h``, ``rzz``, ``h``).
     """
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:

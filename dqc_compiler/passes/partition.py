@@ -24,7 +24,8 @@ class PartitionQubits(AnalysisPass):
     ``metis`` partitions the weighted interaction graph with METIS (``pymetis``, seeded, target
     part weights proportional to the QPUs' data capacities), repairs any capacity overflow by
     moving the qubits that lose least, then refines with greedy single moves and pair swaps on the
-    cut weight until no move helps. ``contiguous`` fills the QPUs in qubit order (block of
+    cut weight until no move helps. It does so over the m largest QPUs for every m whose capacity
+    holds the circuit, and keeps the lowest cut. ``contiguous`` fills the QPUs in qubit order (block of
     ``capacity`` qubits each), for comparison with tools that take the mapping as given.
     The result never puts more qubits on a QPU than its ``data_qubits``.
     """
@@ -48,9 +49,7 @@ class PartitionQubits(AnalysisPass):
         if self.method == "contiguous":
             parts = contiguous_partition(n, capacities)
         else:
-            parts = metis_partition(graph, capacities, self.seed)
-            parts = repair_capacity(graph, parts, capacities)
-            parts = refine(graph, parts, capacities)
+            parts = best_metis_partition(graph, capacities, self.seed)
         assert all(parts.count(j) <= c for j, c in enumerate(capacities)), "capacity broken"
         logger.info("partition cut weight %d", cut_weight(graph, parts))
         self.property_set["dqc_partition"] = parts
@@ -62,6 +61,31 @@ def contiguous_partition(n: int, capacities: list[int]) -> list[int]:
     for qpu, capacity in enumerate(capacities):
         parts.extend([qpu] * min(capacity, n - len(parts)))
     return parts
+
+
+def best_metis_partition(graph: nx.Graph, capacities: list[int], seed: int | None) -> list[int]:
+    """The lowest-cut refined METIS partition over the m largest QPUs, for every m that holds the circuit.
+
+    Capacities are upper bounds, not targets: a circuit that fits on fewer QPUs should not be
+    spread over all of them just because they exist.
+    """
+    n = graph.number_of_nodes()
+    order = sorted(range(len(capacities)), key=lambda j: (-capacities[j], j))
+    best = None
+    for m in range(1, len(capacities) + 1):
+        chosen = set(order[:m])
+        if sum(capacities[j] for j in chosen) < n:
+            continue
+        restricted = [c if j in chosen else 0 for j, c in enumerate(capacities)]
+        parts = metis_partition(graph, restricted, seed)
+        parts = repair_capacity(graph, parts, restricted)
+        parts = refine(graph, parts, restricted)
+        cut = cut_weight(graph, parts)
+        if best is None or cut < best[0]:
+            best = (cut, parts)
+        if cut == 0:
+            break
+    return best[1]
 
 
 def metis_partition(graph: nx.Graph, capacities: list[int], seed: int | None) -> list[int]:

@@ -49,9 +49,15 @@ exit status: 0 equivalent, 1 not equivalent, 2 unusable input.
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (``dqc: error: ...``) and exit 2, like other bad input."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"dqc: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dqc", description=_DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="dqc", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dqc-compiler {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

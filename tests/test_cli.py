@@ -351,3 +351,12 @@ def test_no_command_prints_help_and_exits_2(capsys):
     code, stdout, _ = run_cli(capsys)
     assert code == 2
     assert "compile" in stdout and "verify" in stdout
+
+
+@pytest.mark.parametrize("argv", [["compile", "x.qasm", "--qpus", "abc"], ["compile"], ["verify", "only-one.qasm"]])
+def test_usage_mistakes_are_one_line_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dqc: error:")

@@ -242,7 +242,7 @@ def _verify(args) -> int:
     else:
         word = "equivalent" if verdict.equivalent else "NOT equivalent"
         detail = f": {verdict.reason}" if verdict.reason else ""
-        figures = ", ".join(f"{c.method} {c.figure:.9g} of {c.shots} shots on {c.qubits} qubits" for c in verdict.checks)
+        figures = ", ".join(f"{c.method}: min P(all 0) {c.figure:.9g} over {c.shots} shots, {c.qubits} qubits" for c in verdict.checks)
         print(f"{args.distributed}: {word} to {args.original}{detail}" + (f" ({figures}, {seconds:.2f}s)" if figures else ""))
     return EXIT_EQUIVALENT if verdict.equivalent else EXIT_NOT_EQUIVALENT
 

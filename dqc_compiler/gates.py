@@ -29,7 +29,8 @@ class EPRGate(Gate):
         self.definition = qc
 
 
-def _key(op: Instruction) -> tuple:
+def op_key(op: Instruction) -> tuple:
+    """A hashable key for an operation: name, width and parameters."""
     return (op.name, op.num_qubits, tuple(float(p) if _is_number(p) else repr(p) for p in op.params))
 
 
@@ -43,7 +44,7 @@ def _is_number(value) -> bool:
 
 def matrix(op: Instruction) -> np.ndarray:
     """The unitary of ``op`` (cached by name and parameters)."""
-    return _matrix_cached(_key(op), op)
+    return _matrix_cached(op_key(op), op)
 
 
 _MATRICES: dict[tuple, np.ndarray] = {}

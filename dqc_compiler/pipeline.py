@@ -11,7 +11,9 @@ from qiskit.transpiler import PassManager
 from .errors import DQCError
 from .network import Network
 from .passes import (
+    AbsorbFinalSwaps,
     BuildInteractionGraph,
+    CommuteForBursts,
     CheckSupportedInput,
     CountCost,
     GroupBursts,
@@ -24,26 +26,51 @@ from .passes import (
 from .report import build_report
 
 
-def generate_dqc_pass_manager(network: Network, seed: int | None = None, partitioner: str = "metis") -> PassManager:
+#: What each ``optimization_level`` does (also in docs/cost-model.md).
+LEVELS = {
+    0: "one telegate per nonlocal gate; METIS on the interaction graph",
+    1: "+ final swaps absorbed into the layout, one copy per segment (Z basis, fixed shared qubit)",
+    2: "+ shared qubits chosen jointly (minimum vertex cover), X-basis copies, embedding of "
+    "anti-diagonal gates, a partition refined on the true ebit count",
+    3: "+ commutation-aware reordering, more METIS seeds and a longer refinement",
+}
+DEFAULT_LEVEL = 2
+
+
+def generate_dqc_pass_manager(
+    network: Network,
+    seed: int | None = None,
+    partitioner: str = "metis",
+    optimization_level: int = DEFAULT_LEVEL,
+) -> PassManager:
     """The distribution pipeline for ``network`` as a qiskit :class:`PassManager`.
 
-    check input -> final measurements aside -> normalise -> interaction graph -> partition
-    -> bursts -> telegates -> schedule -> cost. Results beyond the circuit are in the pass
-    manager's ``property_set`` (keys ``dqc_*``, see :mod:`dqc_compiler.passes`).
+    check input -> final measurements aside -> (final swaps into the layout) -> normalise
+    -> interaction graph -> partition -> (commute) -> bursts -> telegates -> schedule -> cost.
+    ``optimization_level`` (0-3, see :data:`LEVELS`) picks how hard it works for fewer ebits.
+    Results beyond the circuit are in the pass manager's ``property_set`` (keys ``dqc_*``, see
+    :mod:`dqc_compiler.passes`).
     """
-    return PassManager(
-        [
-            CheckSupportedInput(),
-            SplitFinalMeasurements(),
-            Normalise(),
-            BuildInteractionGraph(),
-            PartitionQubits(network, method=partitioner, seed=seed),
-            GroupBursts(),
-            InsertTelegates(network),
-            ScheduleCommunication(network),
-            CountCost(),
-        ]
-    )
+    if optimization_level not in LEVELS:
+        raise DQCError(f"optimization level must be one of 0, 1, 2, 3 (got {optimization_level})")
+    level = optimization_level
+    passes = [CheckSupportedInput(), SplitFinalMeasurements()]
+    if level >= 1:
+        passes.append(AbsorbFinalSwaps())
+    passes += [
+        Normalise(),
+        BuildInteractionGraph(),
+        PartitionQubits(network, method=partitioner, seed=seed, level=level),
+    ]
+    if level >= 3:
+        passes.append(CommuteForBursts())
+    passes += [
+        GroupBursts(level=level, network=network),
+        InsertTelegates(network),
+        ScheduleCommunication(network),
+        CountCost(),
+    ]
+    return PassManager(passes)
 
 
 @dataclass
@@ -63,6 +90,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     qpus: int | None = None,
     seed: int | None = None,
     partitioner: str = "metis",
+    optimization_level: int = DEFAULT_LEVEL,
 ) -> CompileResult:
     """Distribute ``circuit`` over ``network`` (or over ``qpus`` equal all-to-all QPUs).
 
@@ -82,9 +110,13 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
             f"the circuit has {circuit.num_qubits} qubits but the network holds only {network.capacity} data qubits"
         )
     start = time.perf_counter()
-    manager = generate_dqc_pass_manager(network, seed=seed, partitioner=partitioner)
+    manager = generate_dqc_pass_manager(
+        network, seed=seed, partitioner=partitioner, optimization_level=optimization_level
+    )
     distributed = manager.run(circuit)
     elapsed = time.perf_counter() - start
     properties = dict(manager.property_set)
-    report = build_report(circuit, network, properties, distributed, compile_seconds=elapsed)
+    report = build_report(
+        circuit, network, properties, distributed, compile_seconds=elapsed, optimization_level=optimization_level
+    )
     return CompileResult(distributed, report, network, properties)

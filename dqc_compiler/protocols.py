@@ -23,25 +23,41 @@ def conditional(gate: Instruction, qubit: Qubit, bit: Clbit) -> tuple[IfElseOp, 
     return IfElseOp((bit, 1), body), (qubit,), (bit,)
 
 
-def cat_entangle(dag: DAGCircuit, data: Qubit, home_comm: Qubit, remote_comm: Qubit, bit: Clbit) -> None:
-    """Make ``remote_comm`` a Z-basis copy of ``data`` (1 ebit, 1 classical bit home -> remote).
+def cat_entangle(
+    dag: DAGCircuit, data: Qubit, home_comm: Qubit, remote_comm: Qubit, bit: Clbit, basis: str = "Z"
+) -> None:
+    """Make ``remote_comm`` a copy of ``data`` in ``basis`` (1 ebit, 1 classical bit home -> remote).
 
     ``epr home_comm, remote_comm; cx data, home_comm; measure home_comm -> bit; reset home_comm;
-    if (bit) x remote_comm;`` — ``home_comm`` is free again at the end.
+    if (bit) x remote_comm;`` — ``home_comm`` is free again at the end. The ``X`` basis wraps this
+    in ``h data`` before and ``h data; h remote_comm`` after.
     """
+    if basis == "X":
+        dag.apply_operation_back(HGate(), (data,))
     dag.apply_operation_back(EPRGate(), (home_comm, remote_comm))
     dag.apply_operation_back(CXGate(), (data, home_comm))
     dag.apply_operation_back(Measure(), (home_comm,), (bit,))
     dag.apply_operation_back(Reset(), (home_comm,))
     dag.apply_operation_back(*conditional(XGate(), remote_comm, bit))
+    if basis == "X":
+        dag.apply_operation_back(HGate(), (data,))
+        dag.apply_operation_back(HGate(), (remote_comm,))
 
 
-def cat_disentangle(dag: DAGCircuit, data: Qubit, remote_comm: Qubit, bit: Clbit) -> None:
+def cat_disentangle(dag: DAGCircuit, data: Qubit, remote_comm: Qubit, bit: Clbit, basis: str = "Z") -> None:
     """Undo :func:`cat_entangle` (1 classical bit remote -> home); ``remote_comm`` ends in |0>.
 
-    ``h remote_comm; measure remote_comm -> bit; reset remote_comm; if (bit) z data;``
+    ``h remote_comm; measure remote_comm -> bit; reset remote_comm; if (bit) z data;`` — in the
+    ``X`` basis the ``h`` is left out and the correction is an ``x``.
     """
-    dag.apply_operation_back(HGate(), (remote_comm,))
+    if basis == "Z":
+        dag.apply_operation_back(HGate(), (remote_comm,))
     dag.apply_operation_back(Measure(), (remote_comm,), (bit,))
     dag.apply_operation_back(Reset(), (remote_comm,))
-    dag.apply_operation_back(*conditional(ZGate(), data, bit))
+    dag.apply_operation_back(*conditional(ZGate() if basis == "Z" else XGate(), data, bit))
+
+
+def flip_copy(dag: DAGCircuit, copy: Qubit, basis: str) -> None:
+    """Keep a copy valid after a gate that flips its qubit in ``basis`` (the embedding of an
+    anti-diagonal gate): ``x`` on a ``Z`` copy, ``z`` on an ``X`` copy."""
+    dag.apply_operation_back(XGate() if basis == "Z" else ZGate(), (copy,))

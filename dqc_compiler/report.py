@@ -21,7 +21,12 @@ def input_summary(circuit: QuantumCircuit) -> dict:
 
 
 def build_report(
-    circuit: QuantumCircuit, network: Network, properties: dict, distributed: QuantumCircuit, compile_seconds: float
+    circuit: QuantumCircuit,
+    network: Network,
+    properties: dict,
+    distributed: QuantumCircuit,
+    compile_seconds: float,
+    optimization_level: int | None = None,
 ) -> dict:
     """Assemble the report from the pipeline's property set."""
     layout = distributed.metadata["dqc_layout"]
@@ -32,5 +37,9 @@ def build_report(
         "layout": {"initial": layout["initial"], "final": layout["final"]},
         "cost": dict(properties["dqc_cost"]),
         "schedule": dict(properties["dqc_schedule"]),
+        "optimization": {
+            "level": optimization_level,
+            "absorbed_final_swaps": int(properties.get("dqc_absorbed_swaps") or 0),
+        },
         "timing": {"compile_seconds": round(compile_seconds, 4)},
     }

@@ -52,6 +52,7 @@ def test_single_nonlocal_cnot_costs_one_ebit_and_two_bits():
     result = compile(qc, qpus=2)
     assert result.report["cost"] == {
         "ebits": 1, "classical_bits": 2, "nonlocal_gates": 1, "telegates": 1, "teledata": 0,
+        "bursts": 1, "bursts_split": 0,
     }
     assert verify(qc, result.circuit, method="exact").equivalent
 

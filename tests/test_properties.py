@@ -42,12 +42,17 @@ def circuits(draw):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(circuit=circuits(), k=st.integers(2, 4), seed=st.integers(0, 1000))
-def test_random_circuits_distribute_correctly(circuit, k, seed):
-    result = compile(circuit, qpus=k, seed=seed)
+@given(circuit=circuits(), k=st.integers(2, 4), seed=st.integers(0, 1000), level=st.sampled_from([0, 1, 2, 3]))
+def test_random_circuits_distribute_correctly(circuit, k, seed, level):
+    result = compile(circuit, qpus=k, seed=seed, optimization_level=level)
     independent_contract_check(result.circuit, result.report)
     verdict = verify(circuit, result.circuit, seed=seed)
     assert verdict.equivalent, (verdict, qasm3.dumps(circuit))
-    nonlocal_gates = result.report["cost"]["nonlocal_gates"]
-    assert result.report["cost"]["ebits"] == nonlocal_gates
-    assert result.report["cost"]["classical_bits"] == 2 * result.report["cost"]["ebits"]
+    cost = result.report["cost"]
+    if level == 0:
+        assert cost["ebits"] == cost["nonlocal_gates"]
+    else:  # bursts never cost more than one telegate per nonlocal gate of the same partition
+        assert cost["ebits"] <= cost["nonlocal_gates"]
+    assert cost["ebits"] == cost["telegates"] == cost["bursts"] + cost["bursts_split"]
+    assert cost["classical_bits"] == 2 * cost["ebits"]
+

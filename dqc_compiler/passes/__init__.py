@@ -3,18 +3,24 @@
 They talk through these ``property_set`` keys (documented in docs/passes.md):
 
 * ``dqc_final_measurements`` – list of ``(input qubit index, Clbit)`` removed from the end of the input;
+* ``dqc_output_permutation`` – list: input qubit -> the wire carrying its output once final swaps
+  are absorbed (``dqc_absorbed_swaps`` counts them);
 * ``dqc_interaction_graph`` – networkx graph over input qubit indices, edge ``weight`` = two-qubit gates;
 * ``dqc_partition`` – list: input qubit index -> QPU index;
+* ``dqc_commutation`` – copies before and after commutation-aware reordering (level 3);
 * ``dqc_bursts`` – list of :class:`~dqc_compiler.passes.bursts.Burst`;
+* ``dqc_protocols`` – telegates opened and bursts split for lack of comm qubits;
 * ``dqc_layout`` – ``{"initial": [(qpu, slot)], "final": [(qpu, slot)]}`` per input qubit;
 * ``dqc_cost`` and ``dqc_schedule`` – the report's ``cost`` and ``schedule`` objects.
 """
 
 from .check_input import CheckSupportedInput
 from .final_measurements import SplitFinalMeasurements
+from .final_swaps import AbsorbFinalSwaps
 from .normalise import Normalise
 from .interaction_graph import BuildInteractionGraph
 from .partition import PartitionQubits
+from .commute import CommuteForBursts
 from .bursts import Burst, GroupBursts
 from .insert_telegates import InsertTelegates
 from .schedule import ScheduleCommunication
@@ -23,9 +29,11 @@ from .cost import CountCost
 __all__ = [
     "CheckSupportedInput",
     "SplitFinalMeasurements",
+    "AbsorbFinalSwaps",
     "Normalise",
     "BuildInteractionGraph",
     "PartitionQubits",
+    "CommuteForBursts",
     "Burst",
     "GroupBursts",
     "InsertTelegates",

@@ -9,16 +9,19 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..gates import controlled_on
+from ..network import Network
+from ..segments import build_model, choose_copies
 
 
 @dataclass
 class Burst:
     """Gates between input qubit ``qubit`` (living on QPU ``home``) and qubits of QPU ``remote``.
 
-    One ebit gives QPU ``remote`` a cat-entangled copy of ``qubit`` in the ``basis`` (``"Z"``);
-    every gate in ``nodes`` (node ids, ``DAGOpNode._node_id``, of the DAG the bursts were found in,
-    in topological order) is then applied on ``remote`` with the copy standing in for ``qubit``.
-    Each gate must be controlled on ``qubit`` (block-diagonal in that basis).
+    One ebit gives QPU ``remote`` a cat-entangled copy of ``qubit`` in the ``basis`` (``"Z"`` or
+    ``"X"``); every gate in ``nodes`` (node ids, ``DAGOpNode._node_id``, of the DAG the bursts were
+    found in, in topological order) is then applied on ``remote`` with the copy standing in for
+    ``qubit``. Each gate is controlled on ``qubit`` in that basis, and every other operation on
+    ``qubit`` from the first gate to the last keeps the copy valid (see :mod:`dqc_compiler.segments`).
     """
 
     qubit: int
@@ -31,25 +34,65 @@ class Burst:
 class GroupBursts(AnalysisPass):
     """Set ``property_set["dqc_bursts"]`` from ``dqc_partition``.
 
-    This pass gives every nonlocal two-qubit gate a burst of its own (one telegate per nonlocal
-    gate, the cost every distribution compiler must beat). The shared qubit is the one the gate is
-    controlled on — decided from the gate's matrix; when it is controlled on both (``cz``, ``cp``,
-    ``rzz``, ...) the first qubit is shared.
+    ``level`` 0 gives every nonlocal two-qubit gate a burst of its own (one telegate per nonlocal
+    gate, the baseline every distribution compiler must beat); the shared qubit is one the gate is
+    controlled on, decided from its matrix. ``level`` 1 lets one copy serve every gate of its
+    segment, sharing the first qubit each gate is controlled on in the ``Z`` basis. ``level`` 2 and
+    up choose the shared qubit of every gate jointly (a minimum vertex cover, exact), also share
+    qubits in the ``X`` basis (``cx`` targets), and let copies live across anti-diagonal one-qubit
+    gates (embedding). Given the ``network``, they also dry-run the protocol insertion for two
+    minimum covers and for the level 1 and level 0 groupings, and keep the one that really costs
+    fewest ebits once comm-qubit limits have split bursts.
     """
+
+    def __init__(self, level: int = 2, network: Network | None = None):
+        super().__init__()
+        self.level = level
+        self.network = network
 
     def run(self, dag: DAGCircuit) -> None:
         parts = self.property_set["dqc_partition"]
-        bursts = []
-        for node in dag.topological_op_nodes():
-            if node.op.num_qubits != 2:
-                continue
-            a, b = (dag.find_bit(q).index for q in node.qargs)
-            if parts[a] == parts[b]:
-                continue
-            position = shared_position(node)
-            shared, other = (a, b) if position == 0 else (b, a)
-            bursts.append(Burst(shared, parts[shared], parts[other], [node._node_id]))
-        self.property_set["dqc_bursts"] = bursts
+        if self.level == 0:
+            self.property_set["dqc_bursts"] = one_burst_per_gate(dag, parts)
+            return
+        if self.level == 1:
+            model = build_model(dag, bases=("Z",), embed=False)
+            self.property_set["dqc_bursts"] = to_bursts(model, choose_copies(model, parts, joint=False), parts)
+            return
+        model = build_model(dag)
+        candidates = [to_bursts(model, choose_copies(model, parts, orientation=o), parts) for o in (0, 1)]
+        if self.network is not None:  # comm-qubit limits can split bursts: count what each really costs
+            simple = build_model(dag, bases=("Z",), embed=False)
+            candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
+            candidates.append(one_burst_per_gate(dag, parts))
+            costs = [dry_run_ebits(dag, bursts, parts, self.network) for bursts in candidates]
+            best = min(range(len(candidates)), key=lambda i: (costs[i], i))
+        else:
+            best = 0
+        self.property_set["dqc_bursts"] = candidates[best]
+
+
+def to_bursts(model, copies, parts: list[int]) -> list[Burst]:
+    """Bursts for chosen copies, ordered by their first gate."""
+    return [
+        Burst(c.side.qubit, parts[c.side.qubit], c.remote, nodes, c.side.basis)
+        for c, nodes in sorted(copies.items(), key=lambda item: model.order[item[1][0]])
+    ]
+
+
+def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
+    """A burst for every nonlocal two-qubit gate, sharing a qubit the gate is controlled on."""
+    bursts = []
+    for node in dag.topological_op_nodes():
+        if node.op.num_qubits != 2:
+            continue
+        a, b = (dag.find_bit(q).index for q in node.qargs)
+        if parts[a] == parts[b]:
+            continue
+        position = shared_position(node)
+        shared, other = (a, b) if position == 0 else (b, a)
+        bursts.append(Burst(shared, parts[shared], parts[other], [node._node_id]))
+    return bursts
 
 
 def shared_position(node: DAGOpNode) -> int:
@@ -58,3 +101,10 @@ def shared_position(node: DAGOpNode) -> int:
         if controlled_on(node.op, position):
             return position
     raise DQCError(f"gate '{node.op.name}' is controlled on neither qubit; it should have been decomposed")
+
+
+def dry_run_ebits(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network) -> int:
+    """The ebits :class:`~dqc_compiler.passes.InsertTelegates` will spend on these bursts."""
+    from .insert_telegates import plan  # noqa: PLC0415 - the two passes depend on each other's models
+
+    return plan(dag, bursts, parts, network).opened

@@ -10,8 +10,9 @@ class CountCost(AnalysisPass):
     """Set ``property_set["dqc_cost"]``, the report's ``cost`` object.
 
     ``ebits`` is the number of ``epr`` operations in the circuit (the contract); ``classical_bits``
-    counts measured bits that an ``if`` on another QPU reads; ``nonlocal_gates``, ``telegates`` and
-    ``teledata`` come from the bursts the circuit was built from.
+    counts measured bits that an ``if`` on another QPU reads; ``nonlocal_gates`` and ``bursts`` come
+    from the bursts the circuit was built from; ``telegates`` counts the cat-entanglers emitted
+    (``bursts`` plus ``bursts_split``, the reopenings forced by too few comm qubits).
     """
 
     def run(self, dag: DAGCircuit) -> None:
@@ -28,10 +29,13 @@ class CountCost(AnalysisPass):
                     if measured_on.get(bit, register_of[node.qargs[0]]) != register_of[node.qargs[0]]:
                         sent.add(bit)
         bursts = self.property_set["dqc_bursts"] or []
+        protocols = self.property_set["dqc_protocols"] or {}
         self.property_set["dqc_cost"] = {
             "ebits": ebits,
             "classical_bits": len(sent),
             "nonlocal_gates": sum(len(b.nodes) for b in bursts),
-            "telegates": len(bursts),
+            "telegates": protocols.get("opened", len(bursts)),
             "teledata": 0,
+            "bursts": len(bursts),
+            "bursts_split": protocols.get("split", 0),
         }

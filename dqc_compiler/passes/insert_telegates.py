@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from qiskit.circuit import ClassicalRegister, QuantumRegister
+import heapq
+
+from qiskit.circuit import Clbit, ClassicalRegister, QuantumRegister
 from qiskit.circuit.library import Measure
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import TransformationPass
 from qiskit.transpiler.exceptions import TranspilerError
 
 from ..errors import DQCError
-from ..gates import controlled_on, is_diagonal
 from ..network import Network
-from ..protocols import cat_disentangle, cat_entangle
+from ..protocols import cat_disentangle, cat_entangle, flip_copy
+from ..segments import role_of
 from .bursts import Burst
+
+
+class _Recorder:
+    """Collects operations (the protocols write into it as into a DAG) until the registers are known."""
+
+    def __init__(self):
+        self.operations: list[tuple] = []
+
+    def apply_operation_back(self, op, qargs=(), cargs=()):
+        self.operations.append((op, tuple(qargs), tuple(cargs)))
 
 
 class InsertTelegates(TransformationPass):
@@ -22,15 +34,19 @@ class InsertTelegates(TransformationPass):
     there, in input order — then its comm qubits. Input classical registers are kept; each QPU gets
     a classical register ``<qpu>_m`` for the protocol measurements it makes.
 
-    The input is walked in topological order. A burst starts (``epr`` + cat-entangler) at its first
-    gate and ends (cat-disentangler) after its last; while it is open, its gates act on the remote
-    copy. Anything else that touches the shared qubit meanwhile must keep the copy valid (diagonal
-    one-qubit gates, gates controlled on it); otherwise the pass raises — a wrong circuit is never
-    emitted. Final measurements come back last, on each qubit's final position.
+    The input is walked in a topological order that finishes open bursts before it opens new ones.
+    A burst opens (``epr`` + cat-entangler, in its basis) at its first gate and closes
+    (cat-disentangler) after its last; meanwhile its gates act on the remote copy, and a gate that
+    flips the shared qubit (anti-diagonal in the copy's basis) is mirrored on the copy. A burst whose
+    QPUs have no free comm qubit waits while other gates can run; when nothing else can, the QPU
+    closes the open copy it needs last and reopens it when it is next used (one more ebit): the count in the output is always what it really costs. Anything else that would touch
+    the shared qubit while a copy is open makes the pass raise — a wrong circuit is never emitted.
+    Final measurements come back last, on each qubit's final position.
 
     Sets ``property_set["dqc_layout"]`` to ``{"initial": [(qpu, slot)], "final": [(qpu, slot)]}`` and
     the same, with QPU names, as ``metadata["dqc_layout"]`` of the output (it travels in QPY files
-    and, as a comment, in OpenQASM 3 files, so ``dqc verify`` needs no report).
+    and, as a comment, in OpenQASM 3 files, so ``dqc verify`` needs no report). When final swaps
+    were absorbed (``property_set["dqc_output_permutation"]``), ``final`` follows them.
     """
 
     def __init__(self, network: Network):
@@ -43,29 +59,14 @@ class InsertTelegates(TransformationPass):
         qpus = self.network.qpus
         n = dag.num_qubits()
 
-        slots, counts = [], [0] * len(qpus)
-        for q in range(n):
-            slots.append((parts[q], counts[parts[q]]))
-            counts[parts[q]] += 1
-        needs_comm = {b.home for b in bursts} | {b.remote for b in bursts}
-        for j in sorted(needs_comm):
-            if qpus[j].comm_qubits == 0:
-                raise DQCError(f"QPU '{qpus[j].name}' has no comm qubits but the partition needs it to communicate")
-        for b in bursts:
-            if self.network.link(b.home, b.remote) is None:
-                raise DQCError(
-                    f"QPUs '{qpus[b.home].name}' and '{qpus[b.remote].name}' must share an ebit but are not linked "
-                    "(entanglement routing over several links is not implemented yet)"
-                )
+        walk = plan(dag, bursts, parts, self.network)
+        slots, registers, data = walk.slots, walk.registers, walk.data
 
         out = DAGCircuit()
         out.name = dag.name
         out.metadata = dict(dag.metadata or {})
         out.global_phase = dag.global_phase
-        registers = []
-        for j, qpu in enumerate(qpus):
-            register = QuantumRegister(counts[j] + qpu.comm_qubits, qpu.name)
-            registers.append(register)
+        for register in registers:
             if register.size:
                 out.add_qreg(register)
         taken = {r.name for r in registers} | set(dag.cregs)
@@ -76,72 +77,190 @@ class InsertTelegates(TransformationPass):
             if creg.name in {q.name for q in qpus}:
                 raise DQCError(f"classical register '{creg.name}' has the name of a QPU; rename one of them")
             out.add_creg(creg)
-        bits_needed = [0] * len(qpus)
-        for b in bursts:
-            bits_needed[b.home] += 1
-            bits_needed[b.remote] += 1
-        protocol_bits = []
         for j, qpu in enumerate(qpus):
-            name = f"{qpu.name}_m"
-            while name in taken:
-                name += "_"
-            register = ClassicalRegister(bits_needed[j], name)
-            protocol_bits.append(iter(register))
-            if bits_needed[j]:
-                out.add_creg(register)
+            if walk.bits[j]:
+                name = f"{qpu.name}_m"
+                while name in taken:
+                    name += "_"
+                out.add_creg(ClassicalRegister(name=name, bits=walk.bits[j]))
+        for op, qargs, cargs in walk.recorder.operations:
+            out.apply_operation_back(op, qargs, cargs, check=False)
 
-        data = [registers[j][s] for j, s in slots]
-        free_comm = [list(registers[j][counts[j]:]) for j in range(len(qpus))]
-        burst_of: dict[int, Burst] = {node_id: b for b in bursts for node_id in b.nodes}
-        open_copies: dict[int, dict[int, object]] = {}  # input qubit -> {id(burst): remote comm qubit}
-
-        def take_comm(j: int):
-            if not free_comm[j]:
-                raise TranspilerError(f"QPU '{qpus[j].name}' ran out of comm qubits")
-            return free_comm[j].pop(0)
-
-        for node in dag.topological_op_nodes():
-            indices = [dag.find_bit(q).index for q in node.qargs]
-            burst = burst_of.get(node._node_id)
-            if burst is None:
-                if len({parts[i] for i in indices}) > 1:
-                    raise TranspilerError(f"nonlocal gate '{node.op.name}' on {indices} belongs to no burst")
-                for position, i in enumerate(indices):
-                    if i in open_copies and not _keeps_copy(node, position):
-                        raise TranspilerError(
-                            f"'{node.op.name}' on qubit {i} breaks an open cat-entangled copy of it"
-                        )
-                out.apply_operation_back(node.op, tuple(data[i] for i in indices))
-                continue
-            copies = open_copies.setdefault(burst.qubit, {})
-            if id(burst) not in copies:
-                remote_comm = take_comm(burst.remote)
-                home_comm = take_comm(burst.home)
-                cat_entangle(out, data[burst.qubit], home_comm, remote_comm, next(protocol_bits[burst.home]))
-                free_comm[burst.home].insert(0, home_comm)
-                copies[id(burst)] = remote_comm
-            remote_comm = copies[id(burst)]
-            qargs = tuple(remote_comm if i == burst.qubit else data[i] for i in indices)
-            out.apply_operation_back(node.op, qargs)
-            if burst.nodes[-1] == node._node_id:
-                cat_disentangle(out, data[burst.qubit], remote_comm, next(protocol_bits[burst.remote]))
-                free_comm[burst.remote].insert(0, remote_comm)
-                del copies[id(burst)]
-                if not copies:
-                    del open_copies[burst.qubit]
-
-        if open_copies:  # pragma: no cover - every burst ends at its last node
-            raise TranspilerError("bursts left open at the end of the circuit")
+        permutation = self.property_set["dqc_output_permutation"] or list(range(n))
+        final_slots = [slots[permutation[q]] for q in range(n)]
         for qubit, clbit in self.property_set["dqc_final_measurements"] or []:
-            out.apply_operation_back(Measure(), (data[qubit],), (clbit,))
-        self.property_set["dqc_layout"] = {"initial": list(slots), "final": list(slots)}
+            out.apply_operation_back(Measure(), (data[permutation[qubit]],), (clbit,))
+        self.property_set["dqc_layout"] = {"initial": list(slots), "final": final_slots}
+        self.property_set["dqc_protocols"] = {"opened": walk.opened, "split": walk.split}
         named = [{"qpu": qpus[j].name, "index": s} for j, s in slots]
-        out.metadata["dqc_layout"] = {"initial": named, "final": list(named)}
+        named_final = [{"qpu": qpus[j].name, "index": s} for j, s in final_slots]
+        out.metadata["dqc_layout"] = {"initial": named, "final": named_final}
         return out
 
+def check_resources(bursts: list[Burst], network: Network) -> None:
+    """Raise a one-line error when the network cannot run these bursts at all."""
+    qpus = network.qpus
+    needs_comm = {b.home for b in bursts} | {b.remote for b in bursts}
+    for j in sorted(needs_comm):
+        if qpus[j].comm_qubits == 0:
+            raise DQCError(f"QPU '{qpus[j].name}' has no comm qubits but the partition needs it to communicate")
+    for b in bursts:
+        if network.link(b.home, b.remote) is None:
+            raise DQCError(
+                f"QPUs '{qpus[b.home].name}' and '{qpus[b.remote].name}' must share an ebit but are not linked "
+                "(entanglement routing over several links is not implemented yet)"
+            )
 
-def _keeps_copy(node: DAGOpNode, position: int) -> bool:
-    """Whether ``node`` acting on the shared qubit at ``position`` leaves its Z-basis copy valid."""
-    if node.op.num_qubits == 1:
-        return is_diagonal(node.op)
-    return controlled_on(node.op, position)
+
+def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network) -> "_Walk":
+    """Walk ``dag`` and record the distributed operations (registers included) without building a DAG."""
+    check_resources(bursts, network)
+    qpus = network.qpus
+    slots, counts = [], [0] * len(qpus)
+    for q in range(dag.num_qubits()):
+        slots.append((parts[q], counts[parts[q]]))
+        counts[parts[q]] += 1
+    registers = [QuantumRegister(counts[j] + qpu.comm_qubits, qpu.name) for j, qpu in enumerate(qpus)]
+    data = [registers[j][s] for j, s in slots]
+    walk = _Walk(dag, bursts, parts, data, registers, counts, qpus)
+    walk.slots = slots
+    walk.registers = registers
+    walk.run()
+    return walk
+
+
+class _Walk:
+    """One pass over the input in a burst-friendly topological order, recording the output."""
+
+    def __init__(self, dag, bursts, parts, data, registers, counts, qpus):
+        self.dag = dag
+        self.parts = parts
+        self.data = data
+        self.qpus = qpus
+        self.recorder = _Recorder()
+        self.bits: list[list[Clbit]] = [[] for _ in qpus]
+        self.free_comm = [list(registers[j][counts[j]:]) for j in range(len(qpus))]
+        self.order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
+        self.burst_of: dict[int, Burst] = {node_id: b for b in bursts for node_id in b.nodes}
+        self.remaining = {id(b): list(b.nodes) for b in bursts}
+        self.copy_of: dict[int, object] = {}  # id(burst) -> remote comm qubit while open
+        self.open_on: list[dict[int, Burst]] = [{} for _ in qpus]  # QPU -> open copies it hosts
+        self.open_of_qubit: dict[int, dict[int, Burst]] = {}  # input qubit -> its open copies
+        self.index = {q: dag.find_bit(q).index for q in dag.qubits}
+        self.opened = 0
+        self.split = 0
+        self.closed = 0
+
+    def run(self) -> None:
+        dag = self.dag
+        indegree, heap = {}, []
+        for node in dag.topological_op_nodes():
+            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
+            indegree[node._node_id] = len(preds)
+            if not preds:
+                heapq.heappush(heap, (self._priority(node), self.order[node._node_id], node._node_id))
+        done = set()
+        blocked: list = []  # openings deferred until comm qubits free up
+        while heap or blocked:
+            if not heap:  # nothing else can run: open the earliest deferred burst, evicting if needed
+                blocked.sort()
+                entry = blocked.pop(0)
+                node = dag.node(entry[2])
+                self._open(self.burst_of[entry[2]])
+            else:
+                entry = heapq.heappop(heap)
+                if entry[2] in done:
+                    continue
+                node = dag.node(entry[2])
+                burst = self.burst_of.get(entry[2])
+                if burst is not None and id(burst) not in self.copy_of and not self._can_open(burst):
+                    blocked.append(entry)
+                    continue
+            node_id = entry[2]
+            done.add(node_id)
+            closed_before = self.closed
+            self._emit(node)
+            if self.closed != closed_before and blocked:
+                for item in blocked:
+                    heapq.heappush(heap, item)
+                blocked = []
+            for succ in {s._node_id: s for s in dag.successors(node) if isinstance(s, DAGOpNode)}.values():
+                indegree[succ._node_id] -= 1
+                if indegree[succ._node_id] == 0:
+                    heapq.heappush(heap, (self._priority(succ), self.order[succ._node_id], succ._node_id))
+        if self.copy_of:  # pragma: no cover - every burst ends at its last node
+            raise TranspilerError("bursts left open at the end of the circuit")
+
+    def _priority(self, node) -> int:
+        burst = self.burst_of.get(node._node_id)
+        if burst is None:
+            return 1
+        return 0 if id(burst) in self.copy_of else 2
+
+    def _can_open(self, burst: Burst) -> bool:
+        return bool(self.free_comm[burst.remote]) and bool(self.free_comm[burst.home])
+
+    def _new_bit(self, qpu: int) -> Clbit:
+        bit = Clbit()
+        self.bits[qpu].append(bit)
+        return bit
+
+    def _take_comm(self, qpu: int, keep: Burst | None = None):
+        if not self.free_comm[qpu]:
+            victims = [b for b in self.open_on[qpu].values() if b is not keep]
+            if not victims:
+                raise TranspilerError(f"QPU '{self.qpus[qpu].name}' has too few comm qubits for one telegate")
+            victim = max(victims, key=lambda b: self.order[self.remaining[id(b)][0]])
+            self._close(victim)
+            self.split += 1
+        return self.free_comm[qpu].pop(0)
+
+    def _open(self, burst: Burst) -> None:
+        remote_comm = self._take_comm(burst.remote)
+        self.copy_of[id(burst)] = remote_comm  # reserve before the home side may evict
+        self.open_on[burst.remote][id(burst)] = burst
+        home_comm = self._take_comm(burst.home, keep=burst)
+        cat_entangle(
+            self.recorder, self.data[burst.qubit], home_comm, remote_comm, self._new_bit(burst.home), burst.basis
+        )
+        self.free_comm[burst.home].insert(0, home_comm)
+        self.open_of_qubit.setdefault(burst.qubit, {})[id(burst)] = burst
+        self.opened += 1
+
+    def _close(self, burst: Burst) -> None:
+        remote_comm = self.copy_of.pop(id(burst))
+        cat_disentangle(
+            self.recorder, self.data[burst.qubit], remote_comm, self._new_bit(burst.remote), burst.basis
+        )
+        self.free_comm[burst.remote].insert(0, remote_comm)
+        del self.open_on[burst.remote][id(burst)]
+        del self.open_of_qubit[burst.qubit][id(burst)]
+        self.closed += 1
+
+    def _emit(self, node) -> None:
+        indices = [self.index[q] for q in node.qargs]
+        burst = self.burst_of.get(node._node_id)
+        if burst is None:
+            if len({self.parts[i] for i in indices}) > 1:
+                raise TranspilerError(f"nonlocal gate '{node.op.name}' on {indices} belongs to no burst")
+            qargs = tuple(self.data[i] for i in indices)
+        else:
+            if id(burst) not in self.copy_of:
+                self._open(burst)
+            copy = self.copy_of[id(burst)]
+            qargs = tuple(copy if i == burst.qubit else self.data[i] for i in indices)
+        self.recorder.apply_operation_back(node.op, qargs, node.cargs)
+        for position, i in enumerate(indices):
+            if burst is not None and i == burst.qubit:
+                continue
+            for other in list(self.open_of_qubit.get(i, {}).values()):
+                role = role_of(node, position).of(other.basis)
+                if role == "flip":
+                    flip_copy(self.recorder, self.copy_of[id(other)], other.basis)
+                elif role == "break":
+                    raise TranspilerError(f"'{node.op.name}' on qubit {i} breaks an open cat-entangled copy of it")
+        if burst is not None:
+            remaining = self.remaining[id(burst)]
+            remaining.remove(node._node_id)
+            if not remaining:
+                self._close(burst)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+from typing import Callable
 
 import networkx as nx
 import numpy as np
@@ -12,31 +14,47 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
+from ..segments import BurstModel, build_model, copy_count
 
 logger = logging.getLogger(__name__)
 
 PARTITIONERS = ("metis", "contiguous")
 
 
+#: Evaluations of the true ebit count the refinement may spend, per optimisation level.
+REFINE_BUDGET = {2: 400, 3: 20000}
+
+
 class PartitionQubits(AnalysisPass):
     """Set ``property_set["dqc_partition"]``: a QPU index for every input qubit.
 
-    ``metis`` partitions the weighted interaction graph with METIS (``pymetis``, seeded, target
-    part weights proportional to the QPUs' data capacities), repairs any capacity overflow by
-    moving the qubits that lose least, then refines with greedy single moves and pair swaps on the
-    cut weight until no move helps. It does so over the m largest QPUs for every m whose capacity
-    holds the circuit, and keeps the lowest cut. ``contiguous`` fills the QPUs in qubit order (block of
-    ``capacity`` qubits each), for comparison with tools that take the mapping as given.
+    ``metis`` partitions with METIS (``pymetis``, seeded, target part weights proportional to the
+    QPUs' data capacities), repairs any capacity overflow by moving the qubits that lose least,
+    then refines with greedy single moves and pair swaps until no move helps. It does so over the
+    m largest QPUs for every m whose capacity holds the circuit, and keeps the best.
+
+    * ``level`` 0 and 1: the graph is the interaction graph and the objective its cut weight
+      (which is the ebit count under one telegate per nonlocal gate).
+    * ``level`` 2 and 3: the objective is the true ebit count of the burst model
+      (:func:`dqc_compiler.segments.copy_count`). METIS runs on the interaction graph and on the
+      clique expansion of the burst hypergraph (a hyperedge per possible copy: the qubit and all
+      the qubits its gates in that segment meet, weighted ``1/(size-1)``), the better start is
+      kept, and a local search of single moves and swaps on the true count follows, for at most
+      :data:`REFINE_BUDGET` evaluations (deterministic; level 3 also tries more METIS seeds).
+
+    ``contiguous`` fills the QPUs in qubit order (block of ``capacity`` qubits each), for
+    comparison with tools that take the mapping as given; it is never refined.
     The result never puts more qubits on a QPU than its ``data_qubits``.
     """
 
-    def __init__(self, network: Network, method: str = "metis", seed: int | None = None):
+    def __init__(self, network: Network, method: str = "metis", seed: int | None = None, level: int = 2):
         super().__init__()
         if method not in PARTITIONERS:
             raise DQCError(f"unknown partitioner '{method}' (choose from {', '.join(PARTITIONERS)})")
         self.network = network
         self.method = method
         self.seed = seed
+        self.level = level
 
     def run(self, dag: DAGCircuit) -> None:
         graph = self.property_set["dqc_interaction_graph"]
@@ -48,11 +66,100 @@ class PartitionQubits(AnalysisPass):
             )
         if self.method == "contiguous":
             parts = contiguous_partition(n, capacities)
-        else:
+        elif self.level <= 1:
             parts = best_metis_partition(graph, capacities, self.seed)
+        else:
+            parts = self._burst_aware(dag, graph, capacities)
         assert all(parts.count(j) <= c for j, c in enumerate(capacities)), "capacity broken"
         logger.info("partition cut weight %d", cut_weight(graph, parts))
         self.property_set["dqc_partition"] = parts
+
+
+    def _burst_aware(self, dag: DAGCircuit, graph: nx.Graph, capacities: list[int]) -> list[int]:
+        model = build_model(dag)
+        n = dag.num_qubits()
+
+        def score(parts: list[int]) -> int:
+            return copy_count(model, parts)
+
+        seed = 0 if self.seed is None else self.seed
+        seeds = [seed] if self.level < 3 else [seed + i for i in range(4)]
+        hyper = burst_graph(model, n)
+        starts = []
+        for s in seeds:
+            starts.append(best_metis_partition(graph, capacities, s, score=score))
+            starts.append(best_metis_partition(hyper, capacities, s, score=score))
+        parts = min(starts, key=score)
+        before = score(parts)
+        parts = refine_ebits(score, parts, capacities, REFINE_BUDGET[min(self.level, 3)])
+        logger.info("burst-aware partition: %d ebits from METIS, %d after refinement", before, score(parts))
+        return parts
+
+
+def burst_graph(model: BurstModel, n: int, scale: int = 120) -> nx.Graph:
+    """Clique expansion of the burst hypergraph: one hyperedge per side (the qubit and the partners
+    of the gates that side can serve), each weighted ``1/(size-1)``, scaled to integers for METIS."""
+    members: dict[int, set[int]] = {}
+    for _, a, b, sa, sb in model.compact:
+        for side, partner in ((sa, b), (sb, a)):
+            if side >= 0:
+                members.setdefault(side, {model.sides[side].qubit}).add(partner)
+    weights: dict[tuple[int, int], float] = {}
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        share = 1.0 / (len(group) - 1)
+        for a, b in itertools.combinations(sorted(group), 2):
+            weights[(a, b)] = weights.get((a, b), 0.0) + share
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    top = max(weights.values(), default=1.0)
+    for (a, b), w in weights.items():
+        graph.add_edge(a, b, weight=max(1, round(w * scale / top)))
+    return graph
+
+
+def refine_ebits(
+    score: Callable[[list[int]], int], parts: list[int], capacities: list[int], budget: int
+) -> list[int]:
+    """First-improvement local search on ``score``: single moves into free space, then swaps.
+
+    Stops when a full sweep finds nothing better or after ``budget`` evaluations.
+    """
+    parts = list(parts)
+    best = score(parts)
+    n, k = len(parts), len(capacities)
+    used = 0
+    improved = True
+    while improved and used < budget and best > 0:
+        improved = False
+        sizes = [parts.count(j) for j in range(k)]
+        for v in range(n):
+            for dst in range(k):
+                if dst == parts[v] or sizes[dst] >= capacities[dst] or used >= budget:
+                    continue
+                src = parts[v]
+                parts[v] = dst
+                used += 1
+                value = score(parts)
+                if value < best:
+                    best, improved = value, True
+                    sizes[src] -= 1
+                    sizes[dst] += 1
+                else:
+                    parts[v] = src
+        for v in range(n):
+            for u in range(v + 1, n):
+                if parts[v] == parts[u] or used >= budget:
+                    continue
+                parts[v], parts[u] = parts[u], parts[v]
+                used += 1
+                value = score(parts)
+                if value < best:
+                    best, improved = value, True
+                else:
+                    parts[v], parts[u] = parts[u], parts[v]
+    return parts
 
 
 def contiguous_partition(n: int, capacities: list[int]) -> list[int]:
@@ -63,8 +170,12 @@ def contiguous_partition(n: int, capacities: list[int]) -> list[int]:
     return parts
 
 
-def best_metis_partition(graph: nx.Graph, capacities: list[int], seed: int | None) -> list[int]:
-    """The lowest-cut refined METIS partition over the m largest QPUs, for every m that holds the circuit.
+def best_metis_partition(
+    graph: nx.Graph, capacities: list[int], seed: int | None, score: Callable[[list[int]], int] | None = None
+) -> list[int]:
+    """The best refined METIS partition over the m largest QPUs, for every m that holds the circuit.
+
+    "Best" is the lowest ``score`` (default: the graph's cut weight).
 
     Capacities are upper bounds, not targets: a circuit that fits on fewer QPUs should not be
     spread over all of them just because they exist.
@@ -80,7 +191,7 @@ def best_metis_partition(graph: nx.Graph, capacities: list[int], seed: int | Non
         parts = metis_partition(graph, restricted, seed)
         parts = repair_capacity(graph, parts, restricted)
         parts = refine(graph, parts, restricted)
-        cut = cut_weight(graph, parts)
+        cut = score(parts) if score else cut_weight(graph, parts)
         if best is None or cut < best[0]:
             best = (cut, parts)
         if cut == 0:

@@ -1,0 +1,286 @@
+"""The burst model: where a cat-entangled copy of a qubit stays valid, and which copies can serve each gate.
+
+A cat-entangled copy of qubit ``q`` in basis ``Z`` (or ``X``) stays valid while every operation on
+``q`` is block-diagonal in that basis (it *keeps* the copy) or block-anti-diagonal (it *flips* the
+copy: the copy takes an ``x`` — a ``z`` for the ``X`` basis — and stays valid; the embedding of
+Wu et al., Quantum 7, 1196 (2023)). Any other operation ends the copy's *segment*. A nonlocal
+two-qubit gate can be served by a copy of either of its qubits, in a basis that gate is controlled
+in, on the other qubit's QPU. Choosing the fewest copies (``Side`` + remote QPU) that serve every
+nonlocal gate is a minimum vertex cover; its graph is bipartite (an edge always joins a copy from
+QPU ``a`` to ``b`` with one from ``b`` to ``a``), so König's theorem solves it exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from qiskit.circuit.library import HGate
+from qiskit.dagcircuit import DAGCircuit, DAGOpNode
+
+from .gates import matrix, op_key
+
+_ATOL = 1e-9
+_H = HGate().to_matrix()
+
+
+@dataclass(frozen=True, order=True)
+class Side:
+    """A copy of input qubit ``qubit`` in ``basis`` (``"Z"`` or ``"X"``) during its ``segment``-th segment."""
+
+    qubit: int
+    basis: str
+    segment: int
+
+
+@dataclass
+class Role:
+    """What one operation does to a copy of one of its qubits, per basis: ``"keep"``, ``"flip"`` or ``"break"``."""
+
+    z: str
+    x: str
+
+    def of(self, basis: str) -> str:
+        return self.z if basis == "Z" else self.x
+
+
+@dataclass
+class GateOptions:
+    """A two-qubit gate (DAG node id ``node``, input qubits ``qubits``) and the copies that can serve it."""
+
+    node: int
+    qubits: tuple[int, int]
+    sides: tuple[Side | None, Side | None]
+
+
+@dataclass
+class BurstModel:
+    """Segments of every qubit and the serving options of every two-qubit gate, in topological order."""
+
+    roles: dict[tuple[int, int], Role]  # (node id, input qubit) -> role
+    gates: list[GateOptions]
+    order: dict[int, int]  # node id -> topological position
+    sides: list[Side] = field(default_factory=list)  # every side some gate can use, by id
+    compact: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # (node, a, b, side id a, side id b)
+
+    def __post_init__(self):
+        ids: dict[Side, int] = {}
+        for gate in self.gates:
+            row = [gate.node, *gate.qubits]
+            for side in gate.sides:
+                if side is None:
+                    row.append(-1)
+                else:
+                    if side not in ids:
+                        ids[side] = len(self.sides)
+                        self.sides.append(side)
+                    row.append(ids[side])
+            self.compact.append(tuple(row))
+
+
+def _block_structure(m: np.ndarray, position: int) -> str:
+    """``keep`` if ``m`` is block-diagonal on qubit ``position`` (little-endian), ``flip`` if
+    block-anti-diagonal, else ``break``."""
+    bit = 1 << position
+    rows, cols = np.nonzero(np.abs(m) > _ATOL)
+    same = (rows & bit) == (cols & bit)
+    if np.all(same):
+        return "keep"
+    if not np.any(same):
+        return "flip"
+    return "break"
+
+
+def _conjugate_h(m: np.ndarray, position: int, num_qubits: int) -> np.ndarray:
+    """``H_p m H_p`` for the qubit at ``position``."""
+    h = np.array([[1.0]])
+    for p in reversed(range(num_qubits)):
+        h = np.kron(h, _H if p == position else np.eye(2))
+    return h @ m @ h
+
+
+_ROLES: dict[tuple, Role] = {}
+
+
+def role_of(node: DAGOpNode, position: int, embed: bool = True) -> Role:
+    """The role of ``node`` for copies of its qubit at ``position``. Without ``embed``, flips break."""
+    key = (op_key(node.op), position, embed)
+    found = _ROLES.get(key)
+    if found is None:
+        found = _ROLES[key] = _role(node, position, embed)
+    return found
+
+
+def _role(node: DAGOpNode, position: int, embed: bool) -> Role:
+    m = matrix(node.op)
+    n = node.op.num_qubits
+    z = _block_structure(m, position)
+    x = _block_structure(_conjugate_h(m, position, n), position)
+    if not embed or n > 1:  # only one-qubit gates are embedded
+        z = "break" if z == "flip" else z
+        x = "break" if x == "flip" else x
+    return Role(z, x)
+
+
+def build_model(dag: DAGCircuit, bases: tuple[str, ...] = ("Z", "X"), embed: bool = True) -> BurstModel:
+    """Walk every qubit's wire, cut it into segments per basis, and list the options of each 2q gate."""
+    index = {q: dag.find_bit(q).index for q in dag.qubits}
+    order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
+    roles: dict[tuple[int, int], Role] = {}
+    segment_of: dict[tuple[int, int], dict[str, int]] = {}
+    for qubit in dag.qubits:
+        q = index[qubit]
+        counters = {"Z": 0, "X": 0}
+        for node in dag.nodes_on_wire(qubit, only_ops=True):
+            position = node.qargs.index(qubit)
+            role = role_of(node, position, embed)
+            roles[(node._node_id, q)] = role
+            current = {}
+            for basis in ("Z", "X"):
+                if role.of(basis) == "break":
+                    counters[basis] += 1
+                else:
+                    current[basis] = counters[basis]
+            segment_of[(node._node_id, q)] = current
+    gates = []
+    for node in dag.topological_op_nodes():
+        if len(node.qargs) != 2:
+            continue
+        qubits = tuple(index[q] for q in node.qargs)
+        sides = []
+        for q in qubits:
+            role = roles[(node._node_id, q)]
+            side = None
+            for basis in bases:
+                if role.of(basis) == "keep":
+                    side = Side(q, basis, segment_of[(node._node_id, q)][basis])
+                    break
+            sides.append(side)
+        gates.append(GateOptions(node._node_id, qubits, tuple(sides)))
+    return BurstModel(roles, gates, order)
+
+
+@dataclass(frozen=True, order=True)
+class Copy:
+    """A chosen copy: ``side`` sent to QPU ``remote``. One ebit each (before comm-qubit limits)."""
+
+    side: Side
+    remote: int
+
+
+def choose_copies(
+    model: BurstModel, parts: list[int], joint: bool = True, orientation: int = 0
+) -> dict[Copy, list[int]]:
+    """The copies that serve every nonlocal gate, each with its gates (node ids, topological order).
+
+    ``joint``: a minimum vertex cover over all gates (exact, König). Otherwise each gate takes the
+    first of its qubits that can be shared (the fixed choice of simpler tools). Minimum covers are
+    rarely unique: ``orientation`` 0 leans towards copies sent to higher-numbered QPUs, 1 towards
+    lower-numbered ones (they can differ in how many copies must be open at once).
+    """
+    chosen, assignment = _cover(model, parts, joint, orientation)
+    served: dict[Copy, list[int]] = {}
+    for node, (side, remote) in assignment.items():
+        served.setdefault(Copy(side, remote), []).append(node)
+    return {c: sorted(nodes, key=model.order.__getitem__) for c, nodes in served.items()}
+
+
+def _cover(model: BurstModel, parts: list[int], joint: bool, orientation: int = 0):
+    """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate."""
+    k = max(parts) + 1
+    forced = set()
+    edges = []
+    for node, a, b, sa, sb in model.compact:
+        pa, pb = parts[a], parts[b]
+        if pa == pb:
+            continue
+        u = sa * k + pb if sa >= 0 else -1
+        v = sb * k + pa if sb >= 0 else -1
+        if not joint and u >= 0:
+            v = -1
+        if u < 0 or v < 0:
+            forced.add(max(u, v))
+        else:
+            edges.append((u, v, node, (pa < pb) != bool(orientation)))
+    adjacency: dict = {}
+    for u, v, _, left in edges:
+        if u in forced or v in forced:
+            continue
+        if not left:
+            u, v = v, u
+        adjacency.setdefault(u, []).append(v)
+    chosen = forced | min_vertex_cover(adjacency)
+    assignment = {}
+    for node, a, b, sa, sb in model.compact:
+        pa, pb = parts[a], parts[b]
+        if pa == pb:
+            continue
+        u = sa * k + pb if sa >= 0 else -1
+        copy = u if u in chosen else sb * k + pa
+        assignment[node] = (model.sides[copy // k], copy % k)
+    return {(model.sides[c // k], c % k) for c in chosen}, assignment
+
+
+def min_vertex_cover(adjacency: dict) -> set:
+    """Minimum vertex cover of a bipartite graph given as ``left vertex -> [right vertices]``.
+
+    Maximum matching by augmenting paths, then König's construction: the left vertices not
+    reachable from an unmatched left vertex by alternating paths, plus the right ones that are.
+    """
+    match_right: dict = {}
+    match_left: dict = {}
+
+    def augment(u, seen: set) -> bool:
+        stack = [(u, iter(adjacency[u]))]
+        path = []
+        while stack:
+            x, neighbours = stack[-1]
+            advanced = False
+            for v in neighbours:
+                if v in seen:
+                    continue
+                seen.add(v)
+                w = match_right.get(v)
+                if w is None:
+                    path.append((x, v))
+                    for a, b in reversed(path):
+                        match_left[a] = b
+                        match_right[b] = a
+                    return True
+                path.append((x, v))
+                stack.append((w, iter(adjacency[w])))
+                advanced = True
+                break
+            if not advanced:
+                stack.pop()
+                if path:
+                    path.pop()
+        return False
+
+    for u in adjacency:  # greedy start, then augment
+        for v in adjacency[u]:
+            if v not in match_right:
+                match_left[u] = v
+                match_right[v] = u
+                break
+    for u in adjacency:
+        if u not in match_left:
+            augment(u, set())
+    reached_left, reached_right = set(), set()
+    frontier = [u for u in adjacency if u not in match_left]
+    reached_left.update(frontier)
+    while frontier:
+        u = frontier.pop()
+        for v in adjacency[u]:
+            if v not in reached_right:
+                reached_right.add(v)
+                w = match_right.get(v)
+                if w is not None and w not in reached_left:
+                    reached_left.add(w)
+                    frontier.append(w)
+    return {u for u in adjacency if u not in reached_left} | reached_right
+
+
+def copy_count(model: BurstModel, parts: list[int], joint: bool = True) -> int:
+    """The ebits a partition costs under cat-entanglement (before comm-qubit limits)."""
+    return len(_cover(model, parts, joint)[0])

@@ -34,6 +34,11 @@ def op_key(op: Instruction) -> tuple:
     return (op.name, op.num_qubits, tuple(float(p) if _is_number(p) else repr(p) for p in op.params))
 
 
+def node_key(node) -> tuple:
+    """:func:`op_key` of a DAG node's operation, read without building the operation object."""
+    return (node.name, len(node.qargs), tuple(float(p) if _is_number(p) else repr(p) for p in node.params))
+
+
 def _is_number(value) -> bool:
     try:
         float(value)

@@ -180,8 +180,16 @@ class Network:
 
     def link(self, a: int, b: int) -> Link | None:
         """The link between QPUs ``a`` and ``b`` (indices), or None."""
-        data = self.graph().get_edge_data(a, b)
-        return data["link"] if data else None
+        key = (tuple(q.name for q in self.qpus), tuple(self.links))
+        cached = getattr(self, "_link_cache", None)
+        if cached is None or cached[0] != key:
+            table = {}
+            for link in self.links:
+                i, j = self.index(link.between[0]), self.index(link.between[1])
+                table[(i, j)] = table[(j, i)] = link
+            cached = (key, table)
+            object.__setattr__(self, "_link_cache", cached)
+        return cached[1].get((a, b))
 
     def to_dict(self) -> dict:
         """The report's ``network`` field."""

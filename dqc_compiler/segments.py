@@ -18,7 +18,7 @@ import numpy as np
 from qiskit.circuit.library import HGate
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 
-from .gates import matrix, op_key
+from .gates import matrix, node_key
 
 _ATOL = 1e-9
 _H = HGate().to_matrix()
@@ -104,7 +104,7 @@ _ROLES: dict[tuple, Role] = {}
 
 def role_of(node: DAGOpNode, position: int, embed: bool = True) -> Role:
     """The role of ``node`` for copies of its qubit at ``position``. Without ``embed``, flips break."""
-    key = (op_key(node.op), position, embed)
+    key = (node_key(node), position, embed)
     found = _ROLES.get(key)
     if found is None:
         found = _ROLES[key] = _role(node, position, embed)
@@ -122,8 +122,24 @@ def _role(node: DAGOpNode, position: int, embed: bool) -> Role:
     return Role(z, x)
 
 
+_MODELS: dict = {}
+
+
 def build_model(dag: DAGCircuit, bases: tuple[str, ...] = ("Z", "X"), embed: bool = True) -> BurstModel:
-    """Walk every qubit's wire, cut it into segments per basis, and list the options of each 2q gate."""
+    """Walk every qubit's wire, cut it into segments per basis, and list the options of each 2q gate.
+
+    The model of the last DAG seen is kept (per ``bases`` and ``embed``) while that DAG is unchanged.
+    """
+    key = (bases, embed)
+    found = _MODELS.get(key)
+    if found is not None and found[0] is dag and found[1] == dag.size():
+        return found[2]
+    model = _build_model(dag, bases, embed)
+    _MODELS[key] = (dag, dag.size(), model)
+    return model
+
+
+def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool) -> BurstModel:
     index = {q: dag.find_bit(q).index for q in dag.qubits}
     order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
     roles: dict[tuple[int, int], Role] = {}
@@ -169,24 +185,36 @@ class Copy:
 
 
 def choose_copies(
-    model: BurstModel, parts: list[int], joint: bool = True, orientation: int = 0
+    model: BurstModel, parts: list[int], joint: bool = True, orientation: int = 0, banned: frozenset = frozenset()
 ) -> dict[Copy, list[int]]:
     """The copies that serve every nonlocal gate, each with its gates (node ids, topological order).
 
     ``joint``: a minimum vertex cover over all gates (exact, König). Otherwise each gate takes the
     first of its qubits that can be shared (the fixed choice of simpler tools). Minimum covers are
     rarely unique: ``orientation`` 0 leans towards copies sent to higher-numbered QPUs, 1 towards
-    lower-numbered ones (they can differ in how many copies must be open at once).
+    lower-numbered ones (they can differ in how many copies must be open at once). ``banned``
+    copies are used only for gates that no other copy can serve.
     """
-    chosen, assignment = _cover(model, parts, joint, orientation)
+    k = max(parts) + 1
+    side_ids = {side: i for i, side in enumerate(model.sides)}
+    banned_ids = frozenset(side_ids[c.side] * k + c.remote for c in banned if c.side in side_ids)
+    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids)
     served: dict[Copy, list[int]] = {}
     for node, (side, remote) in assignment.items():
         served.setdefault(Copy(side, remote), []).append(node)
     return {c: sorted(nodes, key=model.order.__getitem__) for c, nodes in served.items()}
 
 
-def _cover(model: BurstModel, parts: list[int], joint: bool, orientation: int = 0):
-    """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate."""
+def _cover(
+    model: BurstModel,
+    parts: list[int],
+    joint: bool,
+    orientation: int = 0,
+    banned: frozenset = frozenset(),
+    count_only: bool = False,
+):
+    """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate
+    (with ``count_only``: the number of copies, and None)."""
     k = max(parts) + 1
     forced = set()
     edges = []
@@ -198,6 +226,8 @@ def _cover(model: BurstModel, parts: list[int], joint: bool, orientation: int = 
         v = sb * k + pa if sb >= 0 else -1
         if not joint and u >= 0:
             v = -1
+        if banned and u >= 0 and v >= 0 and (u in banned) != (v in banned):
+            u, v = (-1, v) if u in banned else (u, -1)
         if u < 0 or v < 0:
             forced.add(max(u, v))
         else:
@@ -210,6 +240,8 @@ def _cover(model: BurstModel, parts: list[int], joint: bool, orientation: int = 
             u, v = v, u
         adjacency.setdefault(u, []).append(v)
     chosen = forced | min_vertex_cover(adjacency)
+    if count_only:
+        return len(chosen), None
     assignment = {}
     for node, a, b, sa, sb in model.compact:
         pa, pb = parts[a], parts[b]
@@ -283,4 +315,4 @@ def min_vertex_cover(adjacency: dict) -> set:
 
 def copy_count(model: BurstModel, parts: list[int], joint: bool = True) -> int:
     """The ebits a partition costs under cat-entanglement (before comm-qubit limits)."""
-    return len(_cover(model, parts, joint)[0])
+    return _cover(model, parts, joint, count_only=True)[0]

@@ -8,9 +8,8 @@ from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
-from ..gates import controlled_on
 from ..network import Network
-from ..segments import build_model, choose_copies
+from ..segments import Copy, Side, build_model, choose_copies, role_of
 
 
 @dataclass
@@ -29,6 +28,12 @@ class Burst:
     remote: int
     nodes: list[int] = field(default_factory=list)
     basis: str = "Z"
+    segment: int | None = None  # the segment of ``qubit`` (see :class:`~dqc_compiler.segments.Side`), when known
+
+
+#: Rounds and candidates per round of the comm-pressure repair, per optimisation level.
+RELIEF_ROUNDS = {2: 6, 3: 30}
+RELIEF_TRIALS = 3
 
 
 class GroupBursts(AnalysisPass):
@@ -59,23 +64,61 @@ class GroupBursts(AnalysisPass):
             model = build_model(dag, bases=("Z",), embed=False)
             self.property_set["dqc_bursts"] = to_bursts(model, choose_copies(model, parts, joint=False), parts)
             return
-        model = build_model(dag)
-        candidates = [to_bursts(model, choose_copies(model, parts, orientation=o), parts) for o in (0, 1)]
-        if self.network is not None:  # comm-qubit limits can split bursts: count what each really costs
-            simple = build_model(dag, bases=("Z",), embed=False)
-            candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
-            candidates.append(one_burst_per_gate(dag, parts))
-            costs = [dry_run_ebits(dag, bursts, parts, self.network) for bursts in candidates]
-            best = min(range(len(candidates)), key=lambda i: (costs[i], i))
-        else:
-            best = 0
-        self.property_set["dqc_bursts"] = candidates[best]
+        if self.network is None:
+            model = build_model(dag)
+            self.property_set["dqc_bursts"] = to_bursts(model, choose_copies(model, parts), parts)
+            return
+        self.property_set["dqc_bursts"] = best_bursts(dag, parts, self.network, self.level)[0]
+
+def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int = 2, model=None):
+    """The cheapest bursts for this partition once comm-qubit limits are taken into account, and
+    the dry run (``opened`` = ebits) that measured them. See :class:`GroupBursts`."""
+    model = model or build_model(dag)
+    candidates = [to_bursts(model, choose_copies(model, parts, orientation=o), parts) for o in (0, 1)]
+    simple = build_model(dag, bases=("Z",), embed=False)
+    candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
+    candidates.append(one_burst_per_gate(dag, parts))
+    walks = [plan(dag, bursts, parts, network) for bursts in candidates]
+    best = min(range(len(candidates)), key=lambda i: (walks[i].opened, i))
+    bursts, walk = candidates[best], walks[best]
+    if walk.split and best < 2:
+        bursts, walk = _relieve(dag, model, parts, bursts, walk, network, level)
+    return bursts, walk
+
+
+def _relieve(dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk, network: Network, level: int):
+    """Greedy repair for comm-qubit pressure: ban the copy that was reopened most (its gates go
+    to the other qubit's copies), keep the change if it really costs fewer ebits, repeat."""
+    banned: frozenset = frozenset()
+    best_cost = walk.opened
+    for _ in range(RELIEF_ROUNDS[min(level, 3)]):
+        ranked = sorted(walk.reopened.items(), key=lambda item: -item[1])[:RELIEF_TRIALS]
+        found = None
+        trials = []
+        for burst_id, _ in ranked:
+            burst = next(b for b in bursts if id(b) == burst_id)
+            trials.append({Copy(Side(burst.qubit, burst.basis, burst.segment), burst.remote)})
+            trials.append({  # every copy of that qubit to that QPU
+                Copy(side, burst.remote) for side in model.sides if side.qubit == burst.qubit
+            })
+        for extra in trials:
+            trial_banned = banned | extra
+            trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned), parts)
+            trial_walk = plan(dag, trial, parts, network)
+            if trial_walk.opened < best_cost and (found is None or trial_walk.opened < found[0]):
+                found = (trial_walk.opened, trial_banned, trial, trial_walk)
+        if found is None:
+            break
+        best_cost, banned, bursts, walk = found
+        if not walk.split:
+            break
+    return bursts, walk
 
 
 def to_bursts(model, copies, parts: list[int]) -> list[Burst]:
     """Bursts for chosen copies, ordered by their first gate."""
     return [
-        Burst(c.side.qubit, parts[c.side.qubit], c.remote, nodes, c.side.basis)
+        Burst(c.side.qubit, parts[c.side.qubit], c.remote, nodes, c.side.basis, c.side.segment)
         for c, nodes in sorted(copies.items(), key=lambda item: model.order[item[1][0]])
     ]
 
@@ -84,7 +127,7 @@ def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
     """A burst for every nonlocal two-qubit gate, sharing a qubit the gate is controlled on."""
     bursts = []
     for node in dag.topological_op_nodes():
-        if node.op.num_qubits != 2:
+        if len(node.qargs) != 2:
             continue
         a, b = (dag.find_bit(q).index for q in node.qargs)
         if parts[a] == parts[b]:
@@ -98,13 +141,13 @@ def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
 def shared_position(node: DAGOpNode) -> int:
     """The qubit position (0 or 1) a telegate can share for this gate: one the gate is controlled on."""
     for position in (0, 1):
-        if controlled_on(node.op, position):
+        if role_of(node, position).z == "keep":  # block-diagonal: controlled on that qubit
             return position
     raise DQCError(f"gate '{node.op.name}' is controlled on neither qubit; it should have been decomposed")
 
 
-def dry_run_ebits(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network) -> int:
-    """The ebits :class:`~dqc_compiler.passes.InsertTelegates` will spend on these bursts."""
-    from .insert_telegates import plan  # noqa: PLC0415 - the two passes depend on each other's models
+def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network):
+    """Dry-run :class:`~dqc_compiler.passes.InsertTelegates` (its ``opened`` is the ebit count)."""
+    from .insert_telegates import plan as insert_plan  # noqa: PLC0415 - mutual dependency
 
-    return plan(dag, bursts, parts, network).opened
+    return insert_plan(dag, bursts, parts, network)

@@ -25,11 +25,11 @@ class CheckSupportedInput(AnalysisPass):
     def run(self, dag: DAGCircuit) -> None:
         final, initial = set(), set()
         for qubit in dag.qubits:
-            wire = [n for n in dag.nodes_on_wire(qubit, only_ops=True) if n.op.name not in _IGNORED]
-            if wire and wire[-1].op.name == "measure":
+            wire = [n for n in dag.nodes_on_wire(qubit, only_ops=True) if n.name not in _IGNORED]
+            if wire and wire[-1].name == "measure":
                 final.add(wire[-1])
             for node in wire:
-                if node.op.name != "reset":
+                if node.name != "reset":
                     break
                 initial.add(node)
         measured = set()

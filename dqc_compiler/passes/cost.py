@@ -20,11 +20,11 @@ class CountCost(AnalysisPass):
         measured_on, sent = {}, set()
         ebits = 0
         for node in dag.topological_op_nodes():
-            if node.op.name == "epr":
+            if node.name == "epr":
                 ebits += 1
-            elif node.op.name == "measure":
+            elif node.name == "measure":
                 measured_on[node.cargs[0]] = register_of[node.qargs[0]]
-            elif node.op.name == "if_else":
+            elif node.name == "if_else":
                 for bit in node.cargs:
                     if measured_on.get(bit, register_of[node.qargs[0]]) != register_of[node.qargs[0]]:
                         sent.add(bit)

@@ -18,7 +18,7 @@ class SplitFinalMeasurements(TransformationPass):
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         record = []
         for node in list(dag.topological_op_nodes()):
-            if node.op.name == "measure":
+            if node.name == "measure":
                 record.append((dag.find_bit(node.qargs[0]).index, node.cargs[0]))
                 dag.remove_op_node(node)
         self.property_set["dqc_final_measurements"] = record

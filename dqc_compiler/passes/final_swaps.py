@@ -24,7 +24,7 @@ class AbsorbFinalSwaps(TransformationPass):
         while changed:
             changed = False
             for node in list(dag.op_nodes()):
-                if node.op.name != "swap" or node.cargs or getattr(node.op, "condition", None):
+                if node.name != "swap" or node.cargs:
                     continue
                 if any(isinstance(s, DAGOpNode) for s in dag.successors(node)):
                     continue

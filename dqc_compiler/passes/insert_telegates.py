@@ -59,7 +59,7 @@ class InsertTelegates(TransformationPass):
         qpus = self.network.qpus
         n = dag.num_qubits()
 
-        walk = plan(dag, bursts, parts, self.network)
+        walk = plan(dag, bursts, parts, self.network, dry=False)
         slots, registers, data = walk.slots, walk.registers, walk.data
 
         out = DAGCircuit()
@@ -112,8 +112,9 @@ def check_resources(bursts: list[Burst], network: Network) -> None:
             )
 
 
-def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network) -> "_Walk":
-    """Walk ``dag`` and record the distributed operations (registers included) without building a DAG."""
+def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network, dry: bool = True) -> "_Walk":
+    """Walk ``dag`` as the pass does; ``dry`` only counts (``opened``, ``split``), else it also
+    records the distributed operations (registers included) without building a DAG."""
     check_resources(bursts, network)
     qpus = network.qpus
     slots, counts = [], [0] * len(qpus)
@@ -122,25 +123,54 @@ def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Networ
         counts[parts[q]] += 1
     registers = [QuantumRegister(counts[j] + qpu.comm_qubits, qpu.name) for j, qpu in enumerate(qpus)]
     data = [registers[j][s] for j, s in slots]
-    walk = _Walk(dag, bursts, parts, data, registers, counts, qpus)
+    walk = _Walk(dag, bursts, parts, data, registers, counts, qpus, dry)
     walk.slots = slots
     walk.registers = registers
     walk.run()
     return walk
 
 
+class _Structure:
+    """The parts of a DAG every walk needs, computed once per DAG (dry runs walk it many times)."""
+
+    def __init__(self, dag: DAGCircuit):
+        self.nodes: dict[int, DAGOpNode] = {}
+        self.order: dict[int, int] = {}
+        self.indegree: dict[int, int] = {}
+        self.successors: dict[int, list[int]] = {}
+        for i, node in enumerate(dag.topological_op_nodes()):
+            self.nodes[node._node_id] = node
+            self.order[node._node_id] = i
+            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
+            self.indegree[node._node_id] = len(preds)
+            self.successors[node._node_id] = sorted(
+                {s._node_id for s in dag.successors(node) if isinstance(s, DAGOpNode)}
+            )
+
+
+_LAST_STRUCTURE: list = [None, None, None]
+
+
+def _structure(dag: DAGCircuit) -> _Structure:
+    """The structure of ``dag``, reused while the same, unchanged DAG is walked again."""
+    if _LAST_STRUCTURE[0] is not dag or _LAST_STRUCTURE[2] != dag.size():
+        _LAST_STRUCTURE[:] = [dag, _Structure(dag), dag.size()]
+    return _LAST_STRUCTURE[1]
+
+
 class _Walk:
     """One pass over the input in a burst-friendly topological order, recording the output."""
 
-    def __init__(self, dag, bursts, parts, data, registers, counts, qpus):
+    def __init__(self, dag, bursts, parts, data, registers, counts, qpus, dry=False):
         self.dag = dag
+        self.dry = dry
         self.parts = parts
         self.data = data
         self.qpus = qpus
         self.recorder = _Recorder()
         self.bits: list[list[Clbit]] = [[] for _ in qpus]
         self.free_comm = [list(registers[j][counts[j]:]) for j in range(len(qpus))]
-        self.order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
+        self.order = _structure(dag).order
         self.burst_of: dict[int, Burst] = {node_id: b for b in bursts for node_id in b.nodes}
         self.remaining = {id(b): list(b.nodes) for b in bursts}
         self.copy_of: dict[int, object] = {}  # id(burst) -> remote comm qubit while open
@@ -150,28 +180,28 @@ class _Walk:
         self.opened = 0
         self.split = 0
         self.closed = 0
+        self.reopened: dict[int, int] = {}  # id(burst) -> times it was closed early
 
     def run(self) -> None:
-        dag = self.dag
-        indegree, heap = {}, []
-        for node in dag.topological_op_nodes():
-            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
-            indegree[node._node_id] = len(preds)
-            if not preds:
-                heapq.heappush(heap, (self._priority(node), self.order[node._node_id], node._node_id))
+        structure = _structure(self.dag)
+        nodes, successors = structure.nodes, structure.successors
+        indegree, heap = dict(structure.indegree), []
+        for node_id, count in indegree.items():
+            if not count:
+                heapq.heappush(heap, (self._priority(nodes[node_id]), self.order[node_id], node_id))
         done = set()
         blocked: list = []  # openings deferred until comm qubits free up
         while heap or blocked:
             if not heap:  # nothing else can run: open the earliest deferred burst, evicting if needed
                 blocked.sort()
                 entry = blocked.pop(0)
-                node = dag.node(entry[2])
+                node = nodes[entry[2]]
                 self._open(self.burst_of[entry[2]])
             else:
                 entry = heapq.heappop(heap)
                 if entry[2] in done:
                     continue
-                node = dag.node(entry[2])
+                node = nodes[entry[2]]
                 burst = self.burst_of.get(entry[2])
                 if burst is not None and id(burst) not in self.copy_of and not self._can_open(burst):
                     blocked.append(entry)
@@ -184,10 +214,10 @@ class _Walk:
                 for item in blocked:
                     heapq.heappush(heap, item)
                 blocked = []
-            for succ in {s._node_id: s for s in dag.successors(node) if isinstance(s, DAGOpNode)}.values():
-                indegree[succ._node_id] -= 1
-                if indegree[succ._node_id] == 0:
-                    heapq.heappush(heap, (self._priority(succ), self.order[succ._node_id], succ._node_id))
+            for succ in successors[node_id]:
+                indegree[succ] -= 1
+                if indegree[succ] == 0:
+                    heapq.heappush(heap, (self._priority(nodes[succ]), self.order[succ], succ))
         if self.copy_of:  # pragma: no cover - every burst ends at its last node
             raise TranspilerError("bursts left open at the end of the circuit")
 
@@ -213,6 +243,7 @@ class _Walk:
             victim = max(victims, key=lambda b: self.order[self.remaining[id(b)][0]])
             self._close(victim)
             self.split += 1
+            self.reopened[id(victim)] = self.reopened.get(id(victim), 0) + 1
         return self.free_comm[qpu].pop(0)
 
     def _open(self, burst: Burst) -> None:
@@ -220,18 +251,20 @@ class _Walk:
         self.copy_of[id(burst)] = remote_comm  # reserve before the home side may evict
         self.open_on[burst.remote][id(burst)] = burst
         home_comm = self._take_comm(burst.home, keep=burst)
-        cat_entangle(
-            self.recorder, self.data[burst.qubit], home_comm, remote_comm, self._new_bit(burst.home), burst.basis
-        )
+        if not self.dry:
+            cat_entangle(
+                self.recorder, self.data[burst.qubit], home_comm, remote_comm, self._new_bit(burst.home), burst.basis
+            )
         self.free_comm[burst.home].insert(0, home_comm)
         self.open_of_qubit.setdefault(burst.qubit, {})[id(burst)] = burst
         self.opened += 1
 
     def _close(self, burst: Burst) -> None:
         remote_comm = self.copy_of.pop(id(burst))
-        cat_disentangle(
-            self.recorder, self.data[burst.qubit], remote_comm, self._new_bit(burst.remote), burst.basis
-        )
+        if not self.dry:
+            cat_disentangle(
+                self.recorder, self.data[burst.qubit], remote_comm, self._new_bit(burst.remote), burst.basis
+            )
         self.free_comm[burst.remote].insert(0, remote_comm)
         del self.open_on[burst.remote][id(burst)]
         del self.open_of_qubit[burst.qubit][id(burst)]
@@ -249,13 +282,14 @@ class _Walk:
                 self._open(burst)
             copy = self.copy_of[id(burst)]
             qargs = tuple(copy if i == burst.qubit else self.data[i] for i in indices)
-        self.recorder.apply_operation_back(node.op, qargs, node.cargs)
+        if not self.dry:
+            self.recorder.apply_operation_back(node.op, qargs, node.cargs)
         for position, i in enumerate(indices):
             if burst is not None and i == burst.qubit:
                 continue
             for other in list(self.open_of_qubit.get(i, {}).values()):
                 role = role_of(node, position).of(other.basis)
-                if role == "flip":
+                if role == "flip" and not self.dry:
                     flip_copy(self.recorder, self.copy_of[id(other)], other.basis)
                 elif role == "break":
                     raise TranspilerError(f"'{node.op.name}' on qubit {i} breaks an open cat-entangled copy of it")

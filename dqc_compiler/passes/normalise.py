@@ -27,7 +27,7 @@ class Normalise(TransformationPass):
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         for node in list(dag.op_nodes()):
-            if node.op.name in _DROPPED:
+            if node.name in _DROPPED:
                 dag.remove_op_node(node)
         try:
             dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=list(BASIS)).run(dag)

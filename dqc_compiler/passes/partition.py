@@ -15,6 +15,7 @@ from qiskit.transpiler.basepasses import AnalysisPass
 from ..errors import DQCError
 from ..network import Network
 from ..segments import BurstModel, build_model, copy_count
+from .bursts import best_bursts
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ PARTITIONERS = ("metis", "contiguous")
 
 
 #: Evaluations of the true ebit count the refinement may spend, per optimisation level.
-REFINE_BUDGET = {2: 400, 3: 20000}
+REFINE_BUDGET = {2: 150, 3: 20000}
 
 
 class PartitionQubits(AnalysisPass):
@@ -89,11 +90,17 @@ class PartitionQubits(AnalysisPass):
         for s in seeds:
             starts.append(best_metis_partition(graph, capacities, s, score=score))
             starts.append(best_metis_partition(hyper, capacities, s, score=score))
-        parts = min(starts, key=score)
-        before = score(parts)
-        parts = refine_ebits(score, parts, capacities, REFINE_BUDGET[min(self.level, 3)])
-        logger.info("burst-aware partition: %d ebits from METIS, %d after refinement", before, score(parts))
-        return parts
+        start = min(starts, key=score)
+        refined = refine_ebits(score, start, capacities, REFINE_BUDGET[min(self.level, 3)])
+        logger.info("burst-aware partition: %d copies from METIS, %d after refinement", score(start), score(refined))
+        # comm-qubit limits can split bursts, which the copy count does not see: the final word is
+        # the dry-run ebit count, over the refined partition, the best start and the cut-weight one
+        finalists = []
+        for parts in (refined, start, best_metis_partition(graph, capacities, seed)):
+            if parts not in finalists:
+                finalists.append(parts)
+        real = [best_bursts(dag, parts, self.network, self.level, model)[1].opened for parts in finalists]
+        return finalists[min(range(len(finalists)), key=lambda i: (real[i], i))]
 
 
 def burst_graph(model: BurstModel, n: int, scale: int = 120) -> nx.Graph:

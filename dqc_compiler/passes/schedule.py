@@ -35,7 +35,7 @@ class ScheduleCommunication(AnalysisPass):
             start = max((ready.get(q, 0.0) for q in node.qargs), default=0.0)
             wires = list(node.qargs) + list(node.cargs)
             chain = max((rounds.get(w, 0) for w in wires), default=0)
-            name = node.op.name
+            name = node.name
             if name == "epr":
                 a, b = sorted(qpus)
                 link = self.network.link(a, b)

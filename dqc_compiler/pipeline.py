@@ -42,12 +42,14 @@ def generate_dqc_pass_manager(
     seed: int | None = None,
     partitioner: str = "metis",
     optimization_level: int = DEFAULT_LEVEL,
+    refine: bool = True,
 ) -> PassManager:
     """The distribution pipeline for ``network`` as a qiskit :class:`PassManager`.
 
     check input -> final measurements aside -> (final swaps into the layout) -> normalise
     -> interaction graph -> partition -> (commute) -> bursts -> telegates -> schedule -> cost.
-    ``optimization_level`` (0-3, see :data:`LEVELS`) picks how hard it works for fewer ebits.
+    ``optimization_level`` (0-3, see :data:`LEVELS`) picks how hard it works for fewer ebits;
+    ``refine=False`` switches off the partition's local search (levels 2 and 3), for comparisons.
     Results beyond the circuit are in the pass manager's ``property_set`` (keys ``dqc_*``, see
     :mod:`dqc_compiler.passes`).
     """
@@ -60,7 +62,7 @@ def generate_dqc_pass_manager(
     passes += [
         Normalise(),
         BuildInteractionGraph(),
-        PartitionQubits(network, method=partitioner, seed=seed, level=level),
+        PartitionQubits(network, method=partitioner, seed=seed, level=level, refine=refine),
     ]
     if level >= 3:
         passes.append(CommuteForBursts())
@@ -91,6 +93,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     seed: int | None = None,
     partitioner: str = "metis",
     optimization_level: int = DEFAULT_LEVEL,
+    refine: bool = True,
 ) -> CompileResult:
     """Distribute ``circuit`` over ``network`` (or over ``qpus`` equal all-to-all QPUs).
 
@@ -111,7 +114,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
         )
     start = time.perf_counter()
     manager = generate_dqc_pass_manager(
-        network, seed=seed, partitioner=partitioner, optimization_level=optimization_level
+        network, seed=seed, partitioner=partitioner, optimization_level=optimization_level, refine=refine
     )
     distributed = manager.run(circuit)
     elapsed = time.perf_counter() - start

@@ -34,10 +34,11 @@ EXPECTED_FILES = (
     + ["shor_15_7"]
     + [f"ghz_{n}" for n in GHZ_SIZES]
     + [f"bv_{n}" for n in BV_SECRETS]
+    + ["random_cz_32"]
 )
 
 #: Gates of qelib1.inc that the benchmark files are allowed to use.
-ALLOWED_OPS = {"h", "x", "p", "u1", "cx", "cp", "cu1", "swap", "ccx", "measure"}
+ALLOWED_OPS = {"h", "x", "p", "u1", "cx", "cz", "cp", "cu1", "swap", "ccx", "measure"}
 
 SHOTS = 2000
 SEED = 1234

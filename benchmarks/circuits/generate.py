@@ -24,8 +24,9 @@ Families (see README.md for gate counts):
                       ``qiskit.algorithms.Shor`` / MQT Bench ``shor``).
 * ``ghz_{n}``         GHZ state preparation (CX chain), measured.
 * ``bv_{n}``          Bernstein-Vazirani with a fixed secret, measured.
+* ``random_cz_{n}``   random layered CZ circuit (seeded), see :func:`random_cz_circuit`.
 
-All gates in the output are from ``qelib1.inc``: h, x, p, cx, cp, swap, ccx.
+All gates in the output are from ``qelib1.inc``: h, x, p, cx, cz, cp, swap, ccx.
 No file contains a custom ``gate`` definition.
 """
 
@@ -54,6 +55,8 @@ GROVER_MARKED = {3: "101", 5: "10110", 7: "1011001"}
 #: Secret string of each Bernstein-Vazirani benchmark (n qubits incl. the
 #: ancilla, so n - 1 secret bits), as a Qiskit counts key of the data register.
 BV_SECRETS = {6: "10110", 10: "101100111"}
+#: Random layered CZ circuits: (qubits, layers, CZ probability, seed).
+RANDOM_CZ = {"random_cz_32": (32, 64, 0.5, 2026)}
 
 #: Angles with |angle mod 2pi| below this are identity phases and are dropped.
 _ZERO_ANGLE = 1e-12
@@ -203,6 +206,32 @@ def ghz_circuit(n: int) -> QuantumCircuit:
     for i in range(n - 1):
         qc.cx(q[i], q[i + 1])
     qc.measure(q, c)
+    return qc
+
+
+def random_cz_circuit(n: int, layers: int, p: float, seed: int) -> QuantumCircuit:
+    """Random layered CZ circuit (the issue tracker's "random layered CZ" benchmark).
+
+    Each layer: every qubit gets, with probability 1/2, one of ``h``, ``p(pi/4)``, ``x`` (uniform);
+    then the qubits are paired by a uniformly random perfect matching and each pair gets a ``cz``
+    with probability ``p``. A seeded ``numpy`` generator makes it reproducible.
+    """
+    rng = np.random.default_rng(seed)
+    qc = QuantumCircuit(n, name=f"random_cz_{n}")
+    for _ in range(layers):
+        for q in range(n):
+            if rng.random() < 0.5:
+                choice = int(rng.integers(3))
+                if choice == 0:
+                    qc.h(q)
+                elif choice == 1:
+                    qc.p(math.pi / 4, q)
+                else:
+                    qc.x(q)
+        order = rng.permutation(n)
+        for a, b in zip(order[0::2], order[1::2]):
+            if rng.random() < p:
+                qc.cz(int(a), int(b))
     return qc
 
 
@@ -409,6 +438,8 @@ def all_circuits() -> dict[str, QuantumCircuit]:
         circuits[f"ghz_{n}"] = ghz_circuit(n)
     for n in BV_SIZES:
         circuits[f"bv_{n}"] = bv_circuit(n, BV_SECRETS[n])
+    for name, (n, layers, p, seed) in RANDOM_CZ.items():
+        circuits[name] = random_cz_circuit(n, layers, p, seed)
     return circuits
 
 

@@ -29,10 +29,11 @@ class Burst:
     nodes: list[int] = field(default_factory=list)
     basis: str = "Z"
     segment: int | None = None  # the segment of ``qubit`` (see :class:`~dqc_compiler.segments.Side`), when known
+    model: object = field(default=None, repr=False, compare=False)  # the BurstModel the segment refers to
 
 
 #: Rounds and candidates per round of the comm-pressure repair, per optimisation level.
-RELIEF_ROUNDS = {2: 6, 3: 30}
+RELIEF_ROUNDS = {2: 4, 3: 30}
 RELIEF_TRIALS = 3
 
 
@@ -118,7 +119,7 @@ def _relieve(dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk
 def to_bursts(model, copies, parts: list[int]) -> list[Burst]:
     """Bursts for chosen copies, ordered by their first gate."""
     return [
-        Burst(c.side.qubit, parts[c.side.qubit], c.remote, nodes, c.side.basis, c.side.segment)
+        Burst(c.side.qubit, parts[c.side.qubit], c.remote, nodes, c.side.basis, c.side.segment, model)
         for c, nodes in sorted(copies.items(), key=lambda item: model.order[item[1][0]])
     ]
 

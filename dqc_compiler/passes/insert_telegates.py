@@ -13,7 +13,7 @@ from qiskit.transpiler.exceptions import TranspilerError
 from ..errors import DQCError
 from ..network import Network
 from ..protocols import cat_disentangle, cat_entangle, flip_copy
-from ..segments import role_of
+from ..segments import Side, build_model, role_of
 from .bursts import Burst
 
 
@@ -172,6 +172,17 @@ class _Walk:
         self.free_comm = [list(registers[j][counts[j]:]) for j in range(len(qpus))]
         self.order = _structure(dag).order
         self.burst_of: dict[int, Burst] = {node_id: b for b in bursts for node_id in b.nodes}
+        # copies of the full burst model that could serve each gate: an open one serves it for free
+        model = build_model(dag)
+        self.model = model
+        self.options: dict[int, list[tuple]] = {}
+        for node_id, a, b, sa, sb in model.compact:
+            if parts[a] != parts[b]:
+                self.options[node_id] = [
+                    (model.sides[side], parts[other]) for side, other in ((sa, b), (sb, a)) if side >= 0
+                ]
+        self.open_by_key: dict[tuple, Burst] = {}
+        self.served_by_other = 0
         self.remaining = {id(b): list(b.nodes) for b in bursts}
         self.copy_of: dict[int, object] = {}  # id(burst) -> remote comm qubit while open
         self.open_on: list[dict[int, Burst]] = [{} for _ in qpus]  # QPU -> open copies it hosts
@@ -203,7 +214,7 @@ class _Walk:
                     continue
                 node = nodes[entry[2]]
                 burst = self.burst_of.get(entry[2])
-                if burst is not None and id(burst) not in self.copy_of and not self._can_open(burst):
+                if burst is not None and self._server(entry[2], burst) is None and not self._can_open(burst):
                     blocked.append(entry)
                     continue
             node_id = entry[2]
@@ -225,7 +236,24 @@ class _Walk:
         burst = self.burst_of.get(node._node_id)
         if burst is None:
             return 1
-        return 0 if id(burst) in self.copy_of else 2
+        return 0 if self._server(node._node_id, burst) is not None else 2
+
+    def _server(self, node_id: int, burst: Burst) -> Burst | None:
+        """The open copy that can serve this gate now: its own burst's, or another open copy of
+        the same segment and QPU pair (from the same burst model), or None."""
+        if id(burst) in self.copy_of:
+            return burst
+        for key in self.options.get(node_id, ()):
+            other = self.open_by_key.get(key)
+            if other is not None:
+                return other
+        return None
+
+    @staticmethod
+    def _key(burst: Burst, model) -> tuple | None:
+        if burst.model is not model or burst.segment is None:
+            return None
+        return (Side(burst.qubit, burst.basis, burst.segment), burst.remote)
 
     def _can_open(self, burst: Burst) -> bool:
         return bool(self.free_comm[burst.remote]) and bool(self.free_comm[burst.home])
@@ -257,6 +285,9 @@ class _Walk:
             )
         self.free_comm[burst.home].insert(0, home_comm)
         self.open_of_qubit.setdefault(burst.qubit, {})[id(burst)] = burst
+        key = self._key(burst, self.model)
+        if key is not None:
+            self.open_by_key[key] = burst
         self.opened += 1
 
     def _close(self, burst: Burst) -> None:
@@ -268,33 +299,41 @@ class _Walk:
         self.free_comm[burst.remote].insert(0, remote_comm)
         del self.open_on[burst.remote][id(burst)]
         del self.open_of_qubit[burst.qubit][id(burst)]
+        key = self._key(burst, self.model)
+        if key is not None and self.open_by_key.get(key) is burst:
+            del self.open_by_key[key]
         self.closed += 1
 
     def _emit(self, node) -> None:
         indices = [self.index[q] for q in node.qargs]
-        burst = self.burst_of.get(node._node_id)
-        if burst is None:
+        planned = self.burst_of.get(node._node_id)
+        server = None
+        if planned is None:
             if len({self.parts[i] for i in indices}) > 1:
-                raise TranspilerError(f"nonlocal gate '{node.op.name}' on {indices} belongs to no burst")
+                raise TranspilerError(f"nonlocal gate '{node.name}' on {indices} belongs to no burst")
             qargs = tuple(self.data[i] for i in indices)
         else:
-            if id(burst) not in self.copy_of:
-                self._open(burst)
-            copy = self.copy_of[id(burst)]
-            qargs = tuple(copy if i == burst.qubit else self.data[i] for i in indices)
+            server = self._server(node._node_id, planned)
+            if server is None:
+                self._open(planned)
+                server = planned
+            elif server is not planned:
+                self.served_by_other += 1
+            copy = self.copy_of[id(server)]
+            qargs = tuple(copy if i == server.qubit else self.data[i] for i in indices)
         if not self.dry:
             self.recorder.apply_operation_back(node.op, qargs, node.cargs)
         for position, i in enumerate(indices):
-            if burst is not None and i == burst.qubit:
+            if server is not None and i == server.qubit:
                 continue
             for other in list(self.open_of_qubit.get(i, {}).values()):
                 role = role_of(node, position).of(other.basis)
                 if role == "flip" and not self.dry:
                     flip_copy(self.recorder, self.copy_of[id(other)], other.basis)
                 elif role == "break":
-                    raise TranspilerError(f"'{node.op.name}' on qubit {i} breaks an open cat-entangled copy of it")
-        if burst is not None:
-            remaining = self.remaining[id(burst)]
+                    raise TranspilerError(f"'{node.name}' on qubit {i} breaks an open cat-entangled copy of it")
+        if planned is not None:
+            remaining = self.remaining[id(planned)]
             remaining.remove(node._node_id)
-            if not remaining:
-                self._close(burst)
+            if not remaining and id(planned) in self.copy_of:
+                self._close(planned)

@@ -22,8 +22,16 @@ logger = logging.getLogger(__name__)
 PARTITIONERS = ("metis", "contiguous")
 
 
-#: Evaluations of the true ebit count the refinement may spend, per optimisation level.
-REFINE_BUDGET = {2: 150, 3: 20000}
+#: Work the refinement may spend, per optimisation level: evaluations of the true ebit count times
+#: two-qubit gates (so small circuits get many moves and large ones a bounded time), and a cap.
+REFINE_WORK = {2: 300_000, 3: 4_000_000}
+REFINE_CAP = {2: 150, 3: 20_000}
+
+
+def refine_budget(level: int, num_gates: int) -> int:
+    """Evaluations the level-``level`` refinement may spend on a circuit of ``num_gates`` 2q gates."""
+    level = min(level, 3)
+    return max(10, min(REFINE_CAP[level], REFINE_WORK[level] // max(1, num_gates)))
 
 
 class PartitionQubits(AnalysisPass):
@@ -41,14 +49,20 @@ class PartitionQubits(AnalysisPass):
       clique expansion of the burst hypergraph (a hyperedge per possible copy: the qubit and all
       the qubits its gates in that segment meet, weighted ``1/(size-1)``), the better start is
       kept, and a local search of single moves and swaps on the true count follows, for at most
-      :data:`REFINE_BUDGET` evaluations (deterministic; level 3 also tries more METIS seeds).
+      :func:`refine_budget` evaluations (deterministic: the budget counts evaluations, not
+      seconds; level 3 also tries more METIS seeds). ``refine=False`` skips the local search.
+      Comm-qubit limits can split bursts, which the copy count does not see: the refined
+      partition, the best start and the cut-weight partition are finally compared on the ebits a
+      dry run of the protocol insertion really spends.
 
     ``contiguous`` fills the QPUs in qubit order (block of ``capacity`` qubits each), for
     comparison with tools that take the mapping as given; it is never refined.
     The result never puts more qubits on a QPU than its ``data_qubits``.
     """
 
-    def __init__(self, network: Network, method: str = "metis", seed: int | None = None, level: int = 2):
+    def __init__(
+        self, network: Network, method: str = "metis", seed: int | None = None, level: int = 2, refine: bool = True
+    ):
         super().__init__()
         if method not in PARTITIONERS:
             raise DQCError(f"unknown partitioner '{method}' (choose from {', '.join(PARTITIONERS)})")
@@ -56,6 +70,7 @@ class PartitionQubits(AnalysisPass):
         self.method = method
         self.seed = seed
         self.level = level
+        self.refine = refine
 
     def run(self, dag: DAGCircuit) -> None:
         graph = self.property_set["dqc_interaction_graph"]
@@ -91,7 +106,8 @@ class PartitionQubits(AnalysisPass):
             starts.append(best_metis_partition(graph, capacities, s, score=score))
             starts.append(best_metis_partition(hyper, capacities, s, score=score))
         start = min(starts, key=score)
-        refined = refine_ebits(score, start, capacities, REFINE_BUDGET[min(self.level, 3)])
+        budget = refine_budget(self.level, len(model.gates)) if self.refine else 0
+        refined = refine_ebits(score, start, capacities, budget)
         logger.info("burst-aware partition: %d copies from METIS, %d after refinement", score(start), score(refined))
         # comm-qubit limits can split bursts, which the copy count does not see: the final word is
         # the dry-run ebit count, over the refined partition, the best start and the cut-weight one
@@ -138,7 +154,7 @@ def refine_ebits(
     n, k = len(parts), len(capacities)
     used = 0
     improved = True
-    while improved and used < budget and best > 0:
+    while improved and used < budget and best > 0:  # (a zero budget returns the start unchanged)
         improved = False
         sizes = [parts.count(j) for j in range(k)]
         for v in range(n):

@@ -18,17 +18,21 @@ from .conftest import CIRCUITS as CIRCUITS_DIR, benchmark_files, independent_con
 SMALL = benchmark_files(max_qubits=12)
 
 
+@pytest.mark.parametrize("level", [0, 2, 3])
 @pytest.mark.parametrize("k", [2, 3, 4])
 @pytest.mark.parametrize("path", SMALL, ids=[p.stem for p in SMALL])
-def test_benchmark_compiles_and_verifies(path, k):
+def test_benchmark_compiles_and_verifies(path, k, level):
     circuit = load_circuit(path)
-    result = compile(circuit, qpus=k, seed=1)
+    result = compile(circuit, qpus=k, seed=1, optimization_level=level)
     independent_contract_check(result.circuit, result.report)
     capacity = math.ceil(circuit.num_qubits / k)
     assert all(q["data_qubits"] == capacity for q in result.report["network"]["qpus"])
     verdict = verify(circuit, result.circuit, seed=1)
     assert verdict.equivalent, verdict
-    assert result.report["cost"]["ebits"] == result.report["cost"]["telegates"]
+    cost = result.report["cost"]
+    assert cost["ebits"] == cost["telegates"] == cost["bursts"] + cost["bursts_split"]
+    if level == 0:
+        assert cost["ebits"] == cost["nonlocal_gates"]
 
 
 @pytest.mark.parametrize("path", [p for p in SMALL if load_circuit(p).num_qubits <= 8][:6],

@@ -14,6 +14,10 @@ BASIS_1Q = ("id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx"
 #: so one cat-entangled copy of that qubit can implement it.
 BASIS_2Q = ("cx", "cy", "cz", "ch", "cp", "crx", "cry", "crz", "cu", "csx", "cs", "csdg", "rzz")
 BASIS = BASIS_1Q + BASIS_2Q
+#: Gates on three qubits kept whole at optimisation level 2 and up: every qubit of each is
+#: controlled in some basis (the controls in Z, a ``ccx`` target in X), so the QPU that applies it
+#: needs one cat-entangled copy per remote qubit — 1 ebit for a Toffoli with both controls together.
+BASIS_3Q = ("ccx", "ccz")
 
 
 class EPRGate(Gate):

@@ -31,7 +31,7 @@ LEVELS = {
     0: "one telegate per nonlocal gate; METIS on the interaction graph",
     1: "+ final swaps absorbed into the layout, one copy per segment (Z basis, fixed shared qubit)",
     2: "+ shared qubits chosen jointly (minimum vertex cover), X-basis copies, embedding of "
-    "anti-diagonal gates, a partition refined on the true ebit count",
+    "anti-diagonal gates, Toffoli/CCZ kept whole, a partition refined on the true ebit count",
     3: "+ commutation-aware reordering, more METIS seeds and a longer refinement",
 }
 DEFAULT_LEVEL = 2
@@ -60,7 +60,7 @@ def generate_dqc_pass_manager(
     if level >= 1:
         passes.append(AbsorbFinalSwaps())
     passes += [
-        Normalise(),
+        Normalise(keep_multi=level >= 2),
         BuildInteractionGraph(),
         PartitionQubits(network, method=partitioner, seed=seed, level=level, refine=refine),
     ]

@@ -18,6 +18,7 @@ import numpy as np
 from qiskit.circuit.library import HGate
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 
+from .errors import DQCError
 from .gates import matrix, node_key
 
 _ATOL = 1e-9
@@ -58,24 +59,28 @@ class BurstModel:
     """Segments of every qubit and the serving options of every two-qubit gate, in topological order."""
 
     roles: dict[tuple[int, int], Role]  # (node id, input qubit) -> role
-    gates: list[GateOptions]
+    gates: list[GateOptions]  # two-qubit gates
     order: dict[int, int]  # node id -> topological position
+    multi: list[GateOptions] = field(default_factory=list)  # gates on three or more qubits
     sides: list[Side] = field(default_factory=list)  # every side some gate can use, by id
     compact: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # (node, a, b, side id a, side id b)
+    compact_multi: list[tuple[int, tuple, tuple]] = field(default_factory=list)  # (node, qubits, side ids)
 
     def __post_init__(self):
         ids: dict[Side, int] = {}
+
+        def side_id(side: Side | None) -> int:
+            if side is None:
+                return -1
+            if side not in ids:
+                ids[side] = len(self.sides)
+                self.sides.append(side)
+            return ids[side]
+
         for gate in self.gates:
-            row = [gate.node, *gate.qubits]
-            for side in gate.sides:
-                if side is None:
-                    row.append(-1)
-                else:
-                    if side not in ids:
-                        ids[side] = len(self.sides)
-                        self.sides.append(side)
-                    row.append(ids[side])
-            self.compact.append(tuple(row))
+            self.compact.append((gate.node, *gate.qubits, *(side_id(s) for s in gate.sides)))
+        for gate in self.multi:
+            self.compact_multi.append((gate.node, gate.qubits, tuple(side_id(s) for s in gate.sides)))
 
 
 def _block_structure(m: np.ndarray, position: int) -> str:
@@ -158,9 +163,9 @@ def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool) -> BurstM
                 else:
                     current[basis] = counters[basis]
             segment_of[(node._node_id, q)] = current
-    gates = []
+    gates, multi = [], []
     for node in dag.topological_op_nodes():
-        if len(node.qargs) != 2:
+        if len(node.qargs) < 2:
             continue
         qubits = tuple(index[q] for q in node.qargs)
         sides = []
@@ -172,8 +177,8 @@ def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool) -> BurstM
                     side = Side(q, basis, segment_of[(node._node_id, q)][basis])
                     break
             sides.append(side)
-        gates.append(GateOptions(node._node_id, qubits, tuple(sides)))
-    return BurstModel(roles, gates, order)
+        (gates if len(qubits) == 2 else multi).append(GateOptions(node._node_id, qubits, tuple(sides)))
+    return BurstModel(roles, gates, order, multi)
 
 
 @dataclass(frozen=True, order=True)
@@ -200,8 +205,9 @@ def choose_copies(
     banned_ids = frozenset(side_ids[c.side] * k + c.remote for c in banned if c.side in side_ids)
     chosen, assignment = _cover(model, parts, joint, orientation, banned_ids)
     served: dict[Copy, list[int]] = {}
-    for node, (side, remote) in assignment.items():
-        served.setdefault(Copy(side, remote), []).append(node)
+    for node, copies in assignment.items():
+        for side, remote in copies:
+            served.setdefault(Copy(side, remote), []).append(node)
     return {c: sorted(nodes, key=model.order.__getitem__) for c, nodes in served.items()}
 
 
@@ -217,6 +223,13 @@ def _cover(
     (with ``count_only``: the number of copies, and None)."""
     k = max(parts) + 1
     forced = set()
+    multi_assignment = {}
+    for node, qubits, sides in model.compact_multi:
+        needed = multi_qubit_copies(qubits, sides, parts)
+        if needed:
+            copies = [sides[i] * k + qpu for i, qpu in needed]
+            forced.update(copies)
+            multi_assignment[node] = copies
     edges = []
     for node, a, b, sa, sb in model.compact:
         pa, pb = parts[a], parts[b]
@@ -249,8 +262,29 @@ def _cover(
             continue
         u = sa * k + pb if sa >= 0 else -1
         copy = u if u in chosen else sb * k + pa
-        assignment[node] = (model.sides[copy // k], copy % k)
+        assignment[node] = [(model.sides[copy // k], copy % k)]
+    for node, copies in multi_assignment.items():
+        assignment[node] = [(model.sides[c // k], c % k) for c in copies]
     return {(model.sides[c // k], c % k) for c in chosen}, assignment
+
+
+def multi_qubit_copies(qubits: tuple, sides: tuple, parts: list[int]) -> list[tuple[int, int]]:
+    """Where a gate on three or more qubits runs, as ``[(position, QPU)]`` of the copies it needs.
+
+    It runs on the QPU that holds most of its qubits (ties: the one of its last qubit, a ``ccx``
+    target); every qubit elsewhere needs a copy there, so it must be controlled in some basis.
+    Empty when the gate is local.
+    """
+    where = [parts[q] for q in qubits]
+    if len(set(where)) == 1:
+        return []
+    candidates = sorted(set(where), key=lambda j: (-where.count(j), j != where[-1], j))
+    for qpu in candidates:
+        if all(sides[i] >= 0 or where[i] == qpu for i in range(len(qubits))):
+            return [(i, qpu) for i in range(len(qubits)) if where[i] != qpu]
+    raise DQCError(
+        f"a gate on qubits {list(qubits)} cannot run on one QPU: qubits it is not controlled on are on different QPUs"
+    )
 
 
 def min_vertex_cover(adjacency: dict) -> set:

@@ -320,6 +320,11 @@ def append_gate(circuit: QuantumCircuit, op: Instruction, qubits, clifford: bool
         if not clifford:
             circuit.append(standard, qubits)
             return
+        if standard.num_qubits > 2:  # Clifford-ise it exactly as the normalised original is
+            decomposed = _normalised(standard)
+            for inner in decomposed.data:
+                append_gate(circuit, inner.operation, [qubits[decomposed.find_bit(q).index] for q in inner.qubits], True)
+            return
         replacement = cliffordise(standard)
         for inner in replacement.data:
             circuit.append(inner.operation, [qubits[replacement.find_bit(q).index] for q in inner.qubits])
@@ -331,6 +336,19 @@ def append_gate(circuit: QuantumCircuit, op: Instruction, qubits, clifford: bool
         circuit.global_phase += definition.global_phase
     for inner in definition.data:
         append_gate(circuit, inner.operation, [qubits[definition.find_bit(q).index] for q in inner.qubits], clifford)
+
+
+_NORMALISED: dict[tuple, QuantumCircuit] = {}
+
+
+def _normalised(op: Instruction) -> QuantumCircuit:
+    """``op`` alone, decomposed by :class:`~dqc_compiler.passes.Normalise` (as the original is)."""
+    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params))
+    if key not in _NORMALISED:
+        single = QuantumCircuit(op.num_qubits)
+        single.append(op, range(op.num_qubits))
+        _NORMALISED[key] = PassManager([Normalise()]).run(single)
+    return _NORMALISED[key]
 
 
 _STANDARD = get_standard_gate_name_mapping()

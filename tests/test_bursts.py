@@ -248,3 +248,29 @@ def test_cli_optimization_level(tmp_path, capsys):
     assert exc.value.code == 2
     assert "optimization-level" in capsys.readouterr().err
     assert not math.isnan(data["timing"]["compile_seconds"])
+
+
+def test_toffoli_with_both_controls_together_costs_one_ebit():
+    qc = QuantumCircuit(3)
+    qc.h([0, 1, 2])
+    qc.t(0)
+    qc.ccx(0, 1, 2)
+    qc.rx(0.3, 2)
+    qc.ccz(0, 1, 2)
+    network = Network.from_dict({"qpus": [{"name": "a", "data_qubits": 2}, {"name": "b", "data_qubits": 1}]})
+    result = compile(qc, network, partitioner="contiguous")
+    assert result.report["cost"]["ebits"] == 2  # one X copy of the target for ccx, one Z copy for ccz
+    assert "ccx" in result.circuit.count_ops()
+    assert compile(qc, network, partitioner="contiguous", optimization_level=0).report["cost"]["ebits"] > 4
+    independent_contract_check(result.circuit, result.report)
+    for method in ("exact", "random", "stabilizer"):
+        assert verify(qc, result.circuit, method=method, seed=1).equivalent, method
+    # negative control: drop the first correction on a data qubit
+    comm = _comm_qubits(result)
+    data = list(result.circuit.data)
+    position = next(i for i, inst in enumerate(data) if isinstance(inst.operation, IfElseOp)
+                    and inst.qubits[0] not in comm)
+    del data[position]
+    broken = _rebuild(result.circuit, data)
+    for method in ("exact", "random", "stabilizer"):
+        assert not verify(qc, broken, method=method, seed=1).equivalent, method

@@ -9,7 +9,7 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
-from ..segments import Copy, Side, build_model, choose_copies, role_of
+from ..segments import Copy, Side, build_model, choose_copies, multi_qubit_copies, role_of
 
 
 @dataclass
@@ -125,12 +125,23 @@ def to_bursts(model, copies, parts: list[int]) -> list[Burst]:
 
 
 def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
-    """A burst for every nonlocal two-qubit gate, sharing a qubit the gate is controlled on."""
+    """A burst for every nonlocal two-qubit gate, sharing a qubit the gate is controlled on (and,
+    for a gate kept whole on three qubits, one per qubit away from the QPU that applies it)."""
     bursts = []
     for node in dag.topological_op_nodes():
-        if len(node.qargs) != 2:
+        if len(node.qargs) < 2:
             continue
-        a, b = (dag.find_bit(q).index for q in node.qargs)
+        qubits = [dag.find_bit(q).index for q in node.qargs]
+        if len(qubits) > 2:
+            sides = []
+            for position, q in enumerate(qubits):
+                role = role_of(node, position)
+                sides.append(0 if role.z == "keep" else 1 if role.x == "keep" else -1)
+            for position, qpu in multi_qubit_copies(tuple(qubits), tuple(sides), parts):
+                q = qubits[position]
+                bursts.append(Burst(q, parts[q], qpu, [node._node_id], "Z" if sides[position] == 0 else "X"))
+            continue
+        a, b = qubits
         if parts[a] == parts[b]:
             continue
         position = shared_position(node)

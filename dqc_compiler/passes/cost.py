@@ -33,7 +33,7 @@ class CountCost(AnalysisPass):
         self.property_set["dqc_cost"] = {
             "ebits": ebits,
             "classical_bits": len(sent),
-            "nonlocal_gates": sum(len(b.nodes) for b in bursts),
+            "nonlocal_gates": len({node for b in bursts for node in b.nodes}),
             "telegates": protocols.get("opened", len(bursts)),
             "teledata": 0,
             "bursts": len(bursts),

@@ -171,7 +171,10 @@ class _Walk:
         self.bits: list[list[Clbit]] = [[] for _ in qpus]
         self.free_comm = [list(registers[j][counts[j]:]) for j in range(len(qpus))]
         self.order = _structure(dag).order
-        self.burst_of: dict[int, Burst] = {node_id: b for b in bursts for node_id in b.nodes}
+        self.bursts_of: dict[int, list[Burst]] = {}  # a gate on three qubits can need two copies
+        for b in bursts:
+            for node_id in b.nodes:
+                self.bursts_of.setdefault(node_id, []).append(b)
         # copies of the full burst model that could serve each gate: an open one serves it for free
         model = build_model(dag)
         self.model = model
@@ -207,14 +210,18 @@ class _Walk:
                 blocked.sort()
                 entry = blocked.pop(0)
                 node = nodes[entry[2]]
-                self._open(self.burst_of[entry[2]])
+                opened: tuple = ()
+                for burst in self.bursts_of[entry[2]]:
+                    if self._server(entry[2], burst) is None:
+                        self._open(burst, keep=opened)
+                    opened += (burst,)
             else:
                 entry = heapq.heappop(heap)
                 if entry[2] in done:
                     continue
                 node = nodes[entry[2]]
-                burst = self.burst_of.get(entry[2])
-                if burst is not None and self._server(entry[2], burst) is None and not self._can_open(burst):
+                missing = [b for b in self.bursts_of.get(entry[2], ()) if self._server(entry[2], b) is None]
+                if missing and not self._can_open_all(missing):
                     blocked.append(entry)
                     continue
             node_id = entry[2]
@@ -233,17 +240,21 @@ class _Walk:
             raise TranspilerError("bursts left open at the end of the circuit")
 
     def _priority(self, node) -> int:
-        burst = self.burst_of.get(node._node_id)
-        if burst is None:
+        planned = self.bursts_of.get(node._node_id)
+        if not planned:
             return 1
-        return 0 if self._server(node._node_id, burst) is not None else 2
+        return 0 if all(self._server(node._node_id, b) is not None for b in planned) else 2
 
     def _server(self, node_id: int, burst: Burst) -> Burst | None:
         """The open copy that can serve this gate now: its own burst's, or another open copy of
         the same segment and QPU pair (from the same burst model), or None."""
         if id(burst) in self.copy_of:
             return burst
-        for key in self.options.get(node_id, ()):
+        own = self._key(burst, self.model)
+        keys = [own] if own is not None else []
+        if len(self.bursts_of.get(node_id, ())) == 1:  # a two-qubit gate may use the other side's copy
+            keys += self.options.get(node_id, [])
+        for key in keys:
             other = self.open_by_key.get(key)
             if other is not None:
                 return other
@@ -255,17 +266,22 @@ class _Walk:
             return None
         return (Side(burst.qubit, burst.basis, burst.segment), burst.remote)
 
-    def _can_open(self, burst: Burst) -> bool:
-        return bool(self.free_comm[burst.remote]) and bool(self.free_comm[burst.home])
+    def _can_open_all(self, bursts: list[Burst]) -> bool:
+        need = [0] * len(self.qpus)
+        for b in bursts:
+            need[b.remote] += 1
+        return all(len(self.free_comm[j]) >= n for j, n in enumerate(need)) and all(
+            self.free_comm[b.home] for b in bursts
+        )
 
     def _new_bit(self, qpu: int) -> Clbit:
         bit = Clbit()
         self.bits[qpu].append(bit)
         return bit
 
-    def _take_comm(self, qpu: int, keep: Burst | None = None):
+    def _take_comm(self, qpu: int, keep: tuple = ()):
         if not self.free_comm[qpu]:
-            victims = [b for b in self.open_on[qpu].values() if b is not keep]
+            victims = [b for b in self.open_on[qpu].values() if all(b is not k for k in keep)]
             if not victims:
                 raise TranspilerError(f"QPU '{self.qpus[qpu].name}' has too few comm qubits for one telegate")
             victim = max(victims, key=lambda b: self.order[self.remaining[id(b)][0]])
@@ -274,11 +290,11 @@ class _Walk:
             self.reopened[id(victim)] = self.reopened.get(id(victim), 0) + 1
         return self.free_comm[qpu].pop(0)
 
-    def _open(self, burst: Burst) -> None:
-        remote_comm = self._take_comm(burst.remote)
+    def _open(self, burst: Burst, keep: tuple = ()) -> None:
+        remote_comm = self._take_comm(burst.remote, keep)
         self.copy_of[id(burst)] = remote_comm  # reserve before the home side may evict
         self.open_on[burst.remote][id(burst)] = burst
-        home_comm = self._take_comm(burst.home, keep=burst)
+        home_comm = self._take_comm(burst.home, keep + (burst,))
         if not self.dry:
             cat_entangle(
                 self.recorder, self.data[burst.qubit], home_comm, remote_comm, self._new_bit(burst.home), burst.basis
@@ -306,25 +322,25 @@ class _Walk:
 
     def _emit(self, node) -> None:
         indices = [self.index[q] for q in node.qargs]
-        planned = self.burst_of.get(node._node_id)
-        server = None
-        if planned is None:
+        planned = self.bursts_of.get(node._node_id, [])
+        servers: list[Burst] = []
+        if not planned:
             if len({self.parts[i] for i in indices}) > 1:
                 raise TranspilerError(f"nonlocal gate '{node.name}' on {indices} belongs to no burst")
-            qargs = tuple(self.data[i] for i in indices)
-        else:
-            server = self._server(node._node_id, planned)
+        for burst in planned:
+            server = self._server(node._node_id, burst)
             if server is None:
-                self._open(planned)
-                server = planned
-            elif server is not planned:
+                self._open(burst, keep=tuple(servers))
+                server = burst
+            elif server is not burst:
                 self.served_by_other += 1
-            copy = self.copy_of[id(server)]
-            qargs = tuple(copy if i == server.qubit else self.data[i] for i in indices)
+            servers.append(server)
+        copies = {s.qubit: self.copy_of[id(s)] for s in servers}
+        qargs = tuple(copies.get(i, self.data[i]) for i in indices)
         if not self.dry:
             self.recorder.apply_operation_back(node.op, qargs, node.cargs)
         for position, i in enumerate(indices):
-            if server is not None and i == server.qubit:
+            if i in copies:
                 continue
             for other in list(self.open_of_qubit.get(i, {}).values()):
                 role = role_of(node, position).of(other.basis)
@@ -332,8 +348,8 @@ class _Walk:
                     flip_copy(self.recorder, self.copy_of[id(other)], other.basis)
                 elif role == "break":
                     raise TranspilerError(f"'{node.name}' on qubit {i} breaks an open cat-entangled copy of it")
-        if planned is not None:
-            remaining = self.remaining[id(planned)]
+        for burst in planned:
+            remaining = self.remaining[id(burst)]
             remaining.remove(node._node_id)
-            if not remaining and id(planned) in self.copy_of:
-                self._close(planned)
+            if not remaining and id(burst) in self.copy_of:
+                self._close(burst)

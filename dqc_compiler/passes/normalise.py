@@ -9,7 +9,7 @@ from qiskit.transpiler.exceptions import TranspilerError
 from qiskit.transpiler.passes import BasisTranslator, Unroll3qOrMore, UnrollCustomDefinitions
 
 from ..errors import DQCError
-from ..gates import BASIS
+from ..gates import BASIS, BASIS_3Q
 
 _DROPPED = {"barrier", "delay", "id", "reset"}
 
@@ -23,20 +23,26 @@ class Normalise(TransformationPass):
     on three or more qubits are unrolled, and the rest is translated with qiskit's equivalence
     library. Two-qubit gates that are controlled on a qubit (``cx``, ``cp``, ``crz``, ``rzz``, ...)
     stay whole; others are translated into them (``swap`` -> three ``cx``, ``rxx`` -> ``h``, ``rzz``, ``h``).
+    With ``keep_multi``, ``ccx`` and ``ccz`` (:data:`~dqc_compiler.gates.BASIS_3Q`) stay whole too.
     """
 
+    def __init__(self, keep_multi: bool = False):
+        super().__init__()
+        self.keep_multi = keep_multi
+
     def run(self, dag: DAGCircuit) -> DAGCircuit:
+        basis = list(BASIS) + (list(BASIS_3Q) if self.keep_multi else [])
         for node in list(dag.op_nodes()):
             if node.name in _DROPPED:
                 dag.remove_op_node(node)
         try:
-            dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=list(BASIS)).run(dag)
-            dag = Unroll3qOrMore(basis_gates=list(BASIS)).run(dag)
-            dag = BasisTranslator(SessionEquivalenceLibrary, list(BASIS)).run(dag)
+            dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=basis).run(dag)
+            dag = Unroll3qOrMore(basis_gates=basis).run(dag)
+            dag = BasisTranslator(SessionEquivalenceLibrary, basis).run(dag)
         except TranspilerError as exc:
             raise DQCError(f"cannot decompose the input: {_first_line(str(exc))}") from None
         for node in dag.op_nodes():
-            if node.op.num_qubits > 2:  # pragma: no cover - qiskit's unrolling guarantees this
+            if len(node.qargs) > 2 and node.name not in basis:  # pragma: no cover - qiskit's unrolling guarantees this
                 raise DQCError(f"gate '{node.op.name}' could not be decomposed to two-qubit gates")
         return dag
 

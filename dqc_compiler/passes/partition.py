@@ -24,7 +24,7 @@ PARTITIONERS = ("metis", "contiguous")
 
 #: Work the refinement may spend, per optimisation level: evaluations of the true ebit count times
 #: two-qubit gates (so small circuits get many moves and large ones a bounded time), and a cap.
-REFINE_WORK = {2: 300_000, 3: 4_000_000}
+REFINE_WORK = {2: 1_000_000, 3: 8_000_000}
 REFINE_CAP = {2: 150, 3: 20_000}
 
 
@@ -127,6 +127,10 @@ def burst_graph(model: BurstModel, n: int, scale: int = 120) -> nx.Graph:
         for side, partner in ((sa, b), (sb, a)):
             if side >= 0:
                 members.setdefault(side, {model.sides[side].qubit}).add(partner)
+    for _, qubits, sides in model.compact_multi:
+        for side in sides:
+            if side >= 0:
+                members.setdefault(side, {model.sides[side].qubit}).update(qubits)
     weights: dict[tuple[int, int], float] = {}
     for group in members.values():
         if len(group) < 2:

@@ -39,7 +39,8 @@ optimization levels (-O):
   0  one telegate (1 ebit) per nonlocal gate; METIS on the interaction graph
   1  + final swaps absorbed into the layout, one cat-entangled copy per segment of a qubit
   2  + shared qubits chosen jointly (exact minimum vertex cover), X-basis copies for cx targets,
-     embedding of anti-diagonal gates, partition refined on the true ebit count   (default)
+     embedding of anti-diagonal gates, Toffoli/CCZ kept whole, partition refined on the true
+     ebit count   (default)
   3  + commutation-aware reordering, more METIS seeds, a longer refinement
 
 exit status: 0 compiled (and verified, with --verify); 1 --verify found the output not equivalent;

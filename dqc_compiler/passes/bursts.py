@@ -80,7 +80,8 @@ def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int 
     candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
     candidates.append(one_burst_per_gate(dag, parts))
     walks = [plan(dag, bursts, parts, network) for bursts in candidates]
-    best = min(range(len(candidates)), key=lambda i: (walks[i].opened, i))
+    # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
+    best = min(range(len(candidates)), key=lambda i: (walks[i].opened, sum(b.basis == "X" for b in candidates[i]), i))
     bursts, walk = candidates[best], walks[best]
     if walk.split and best < 2:
         bursts, walk = _relieve(dag, model, parts, bursts, walk, network, level)

@@ -1,0 +1,61 @@
+"""`dqc_compiler.testing.assert_equivalent`: accepts real outputs, rejects broken ones with a useful message."""
+
+from __future__ import annotations
+
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.circuit import IfElseOp
+
+import dqc_compiler
+from dqc_compiler.testing import assert_equivalent
+
+
+def _ghz() -> QuantumCircuit:
+    qc = QuantumCircuit(3, name="ghz")
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(1, 2)
+    qc.rz(0.3, 2)
+    return qc
+
+
+def _rebuild(circuit: QuantumCircuit, instructions) -> QuantumCircuit:
+    out = circuit.copy_empty_like()
+    for instruction in instructions:
+        out.append(instruction)
+    return out
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return dqc_compiler.compile(_ghz(), qpus=3, seed=1)
+
+
+def test_accepts_the_compiler_output(compiled):
+    assert_equivalent(_ghz(), compiled.circuit)
+    assert_equivalent(_ghz(), compiled.circuit, layout=compiled.report["layout"], method="exact")
+
+
+def test_rejects_a_dropped_correction(compiled):
+    data = [i for i in compiled.circuit.data]
+    del data[next(n for n, i in enumerate(data) if isinstance(i.operation, IfElseOp))]
+    with pytest.raises(AssertionError, match=r"not equivalent to ghz .*all-zero probability"):
+        assert_equivalent(_ghz(), _rebuild(compiled.circuit, data))
+
+
+def test_rejects_a_wrong_correction(compiled):
+    data = list(compiled.circuit.data)
+    position = next(n for n, i in enumerate(data) if isinstance(i.operation, IfElseOp))
+    op = data[position].operation
+    body = op.blocks[0].copy_empty_like()
+    body.y(body.qubits[0])
+    data[position] = data[position].replace(operation=IfElseOp(op.condition, body))
+    with pytest.raises(AssertionError, match="not equivalent"):
+        assert_equivalent(_ghz(), _rebuild(compiled.circuit, data))
+
+
+def test_rejects_a_permuted_layout(compiled):
+    layout = {key: list(value) for key, value in compiled.report["layout"].items()}
+    layout["final"][0], layout["final"][2] = layout["final"][2], layout["final"][0]
+    with pytest.raises(AssertionError, match="not equivalent"):
+        assert_equivalent(_ghz(), compiled.circuit, layout=layout)

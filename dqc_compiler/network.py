@@ -191,6 +191,54 @@ class Network:
             object.__setattr__(self, "_link_cache", cached)
         return cached[1].get((a, b))
 
+    def to_target(self):
+        """A qiskit :class:`~qiskit.transpiler.Target` of this machine.
+
+        Physical qubits are numbered QPU by QPU, in network order: each QPU's ``data_qubits``,
+        then its ``comm_qubits`` (the register layout of the compiler's output). One-qubit gates
+        of :data:`~dqc_compiler.gates.BASIS_1Q`, ``measure`` and ``reset`` act on every qubit;
+        the two-qubit gates of :data:`~dqc_compiler.gates.BASIS_2Q` on every ordered pair inside
+        one QPU; ``epr`` on every ordered pair of comm qubits of two linked QPUs, with the link's
+        ``ebit_time`` as its duration; ``if_else`` anywhere. Gates on three qubits are left out
+        (the compiler decomposes them for targets). The target pickles, as ``transpile(...,
+        num_processes=2)`` requires.
+        """
+        from qiskit.circuit import IfElseOp, Measure, Reset  # noqa: PLC0415 - keep import time low
+        from qiskit.circuit.library import get_standard_gate_name_mapping  # noqa: PLC0415
+        from qiskit.transpiler import InstructionProperties, Target  # noqa: PLC0415
+
+        from .gates import BASIS_1Q, BASIS_2Q, EPRGate  # noqa: PLC0415
+
+        ranges, start = [], 0
+        for qpu in self.qpus:
+            ranges.append((start, start + qpu.data_qubits, start + qpu.data_qubits + qpu.comm_qubits))
+            start += qpu.data_qubits + qpu.comm_qubits
+        target = Target(description=f"dqc network of {self.num_qpus} QPUs", num_qubits=start)
+        standard = get_standard_gate_name_mapping()
+        every = {(q,): None for q in range(start)}
+        for name in BASIS_1Q:
+            target.add_instruction(standard[name], dict(every))
+        target.add_instruction(Measure(), dict(every))
+        target.add_instruction(Reset(), dict(every))
+        pairs = {}
+        for (first, _, end), qpu in zip(ranges, self.qpus):
+            for a in range(first, end):
+                for b in range(first, end):
+                    if a != b:
+                        pairs[(a, b)] = InstructionProperties(duration=qpu.gate_time)
+        for name in BASIS_2Q:
+            target.add_instruction(standard[name], dict(pairs))
+        eprs = {}
+        for link in self.links:
+            i, j = self.index(link.between[0]), self.index(link.between[1])
+            for x, y in ((i, j), (j, i)):
+                for a in range(ranges[x][1], ranges[x][2]):
+                    for b in range(ranges[y][1], ranges[y][2]):
+                        eprs[(a, b)] = InstructionProperties(duration=link.ebit_time)
+        target.add_instruction(EPRGate(), eprs or None)
+        target.add_instruction(IfElseOp, name="if_else")
+        return target
+
     def to_dict(self) -> dict:
         """The report's ``network`` field."""
         return {

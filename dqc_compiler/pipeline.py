@@ -32,7 +32,7 @@ LEVELS = {
     1: "+ final swaps absorbed into the layout, one copy per segment (Z basis, fixed shared qubit)",
     2: "+ shared qubits chosen jointly (minimum vertex cover), X-basis copies, embedding of "
     "anti-diagonal gates, Toffoli/CCZ kept whole, a partition refined on the true ebit count",
-    3: "+ commutation-aware reordering, more METIS seeds and a longer refinement",
+    3: "+ commutation-aware reordering, more METIS seeds, a longer refinement, and one on the dry-run ebit count",
 }
 DEFAULT_LEVEL = 2
 

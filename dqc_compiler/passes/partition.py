@@ -14,8 +14,8 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
-from ..segments import BurstModel, build_model, copy_count
-from .bursts import best_bursts
+from ..segments import BurstModel, build_model, choose_copies, copy_count
+from .bursts import best_bursts, plan, to_bursts
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,9 @@ PARTITIONERS = ("metis", "contiguous")
 #: two-qubit gates (so small circuits get many moves and large ones a bounded time), and a cap.
 REFINE_WORK = {2: 1_000_000, 3: 8_000_000}
 REFINE_CAP = {2: 150, 3: 20_000}
+#: Level 3 refines once more on the ebits a dry run of the insertion really spends (comm-qubit
+#: splits included): far dearer per evaluation, so a smaller work budget.
+REAL_REFINE_WORK, REAL_REFINE_CAP = 150_000, 300
 
 
 def refine_budget(level: int, num_gates: int) -> int:
@@ -50,7 +53,8 @@ class PartitionQubits(AnalysisPass):
       the qubits its gates in that segment meet, weighted ``1/(size-1)``), the better start is
       kept, and a local search of single moves and swaps on the true count follows, for at most
       :func:`refine_budget` evaluations (deterministic: the budget counts evaluations, not
-      seconds; level 3 also tries more METIS seeds). ``refine=False`` skips the local search.
+      seconds; level 3 also tries more METIS seeds, then refines once more on the ebits a dry run
+      of the protocol insertion spends). ``refine=False`` skips the local search.
       Comm-qubit limits can split bursts, which the copy count does not see: the refined
       partition, the best start and the cut-weight partition are finally compared on the ebits a
       dry run of the protocol insertion really spends.
@@ -108,6 +112,15 @@ class PartitionQubits(AnalysisPass):
         start = min(starts, key=score)
         budget = refine_budget(self.level, len(model.gates)) if self.refine else 0
         refined = refine_ebits(score, start, capacities, budget)
+        if self.level >= 3 and self.refine:
+            gates = max(1, len(model.gates) + len(model.multi))
+            real_budget = max(10, min(REAL_REFINE_CAP, REAL_REFINE_WORK // gates))
+
+            def real(parts: list[int]) -> int:
+                bursts = to_bursts(model, choose_copies(model, parts), parts)
+                return plan(dag, bursts, parts, self.network).opened
+
+            refined = refine_ebits(real, refined, capacities, real_budget)
         logger.info("burst-aware partition: %d copies from METIS, %d after refinement", score(start), score(refined))
         # comm-qubit limits can split bursts, which the copy count does not see: the final word is
         # the dry-run ebit count, over the refined partition, the best start and the cut-weight one

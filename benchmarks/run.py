@@ -135,8 +135,8 @@ def to_markdown(rows, qft300, random_cz, levels, command: str) -> str:
         "Equal all-to-all QPUs of capacity ceil(n/k), 2 comm qubits each, METIS partitioner, seed 1.",
         "Levels: 0 = one telegate per nonlocal gate; 1 = segment bursts, final swaps absorbed; 2 (default) =",
         "joint minimum vertex cover, X-basis copies, embedding, partition refined on the true ebit count;",
-        "3 = + commutation-aware reordering, more seeds, longer refinement, then refinement on the dry-run
-ebit count (docs/cost-model.md).",
+        "3 = + commutation-aware reordering, more seeds, longer refinement, then refinement on the dry-run",
+        "ebit count (docs/cost-model.md).",
         f"`published`: best published count for the same circuit and k. Other columns are for -O{DEFAULT_LEVEL}.",
         "`split`: bursts reopened because the QPUs ran out of comm qubits (each costs one more ebit).",
         "`verified`: every level's output checked on qiskit-aer (exact Choi check or product states up to",

@@ -185,7 +185,6 @@ class _Walk:
                     (model.sides[side], parts[other]) for side, other in ((sa, b), (sb, a)) if side >= 0
                 ]
         self.open_by_key: dict[tuple, Burst] = {}
-        self.served_by_other = 0
         self.remaining = {id(b): list(b.nodes) for b in bursts}
         self.copy_of: dict[int, object] = {}  # id(burst) -> remote comm qubit while open
         self.open_on: list[dict[int, Burst]] = [{} for _ in qpus]  # QPU -> open copies it hosts
@@ -332,8 +331,6 @@ class _Walk:
             if server is None:
                 self._open(burst, keep=tuple(servers))
                 server = burst
-            elif server is not burst:
-                self.served_by_other += 1
             servers.append(server)
         copies = {s.qubit: self.copy_of[id(s)] for s in servers}
         qargs = tuple(copies.get(i, self.data[i]) for i in indices)

@@ -28,6 +28,10 @@ DEFAULT_MEASURE_TIME = 1.0
 DEFAULT_EBIT_TIME = 10.0
 DEFAULT_CLASSICAL_TIME = 1.0
 
+#: The presets of :meth:`Network.from_spec` (``--network line:4x8``).
+PRESETS = ("all_to_all", "line", "ring", "star", "grid")
+_SPEC = re.compile(r"^(?P<kind>" + "|".join(PRESETS) + r"):(?P<shape>\d+(?:x\d+)*)(?:,comm=(?P<comm>\d+))?$")
+
 
 @dataclass(frozen=True)
 class QPU:
@@ -48,6 +52,35 @@ class Link:
     ebit_time: float = DEFAULT_EBIT_TIME
     fidelity: float = 1.0
     classical_time: float = DEFAULT_CLASSICAL_TIME
+    success_probability: float = 1.0
+
+    @property
+    def expected_ebit_time(self) -> float:
+        """Mean time to herald one ebit: ``ebit_time`` per attempt over the success probability."""
+        return self.ebit_time / self.success_probability
+
+    @property
+    def werner(self) -> float:
+        """The Werner parameter ``(4F - 1) / 3`` of this link's pairs; swapping multiplies them."""
+        return (4 * self.fidelity - 1) / 3
+
+
+@dataclass(frozen=True)
+class Route:
+    """How an ebit between two QPUs is made: ``path`` (QPU indices, ends included), one link-level
+    ebit per hop and an entanglement swap on every intermediate QPU."""
+
+    path: tuple[int, ...]
+    fidelity: float
+    classical_time: float
+
+    @property
+    def hops(self) -> int:
+        return len(self.path) - 1
+
+    @property
+    def relays(self) -> tuple[int, ...]:
+        return self.path[1:-1]
 
 
 @dataclass
@@ -64,13 +97,86 @@ class Network:
     @classmethod
     def all_to_all(cls, k: int, data_qubits: int, comm_qubits: int = DEFAULT_COMM_QUBITS) -> "Network":
         """``k`` equal QPUs named ``qpu0 .. qpu{k-1}``, every pair linked."""
-        if not isinstance(k, int) or k < 1:
-            raise DQCError(f"number of QPUs must be a positive integer, got {k!r}")
-        if not isinstance(data_qubits, int) or data_qubits < 1:
-            raise DQCError(f"data qubits per QPU must be a positive integer, got {data_qubits!r}")
-        qpus = [QPU(f"qpu{i}", data_qubits, comm_qubits) for i in range(k)]
+        qpus = _equal_qpus(k, data_qubits, comm_qubits)
         links = [Link((a.name, b.name)) for a, b in itertools.combinations(qpus, 2)]
         return cls(qpus, links)
+
+    @classmethod
+    def line(cls, k: int, data_qubits: int, comm_qubits: int = DEFAULT_COMM_QUBITS) -> "Network":
+        """``k`` equal QPUs in a chain: ``qpu0 - qpu1 - ... - qpu{k-1}``."""
+        qpus = _equal_qpus(k, data_qubits, comm_qubits)
+        return cls(qpus, [Link((qpus[i].name, qpus[i + 1].name)) for i in range(k - 1)])
+
+    @classmethod
+    def ring(cls, k: int, data_qubits: int, comm_qubits: int = DEFAULT_COMM_QUBITS) -> "Network":
+        """A :meth:`line` whose ends are linked too (for ``k >= 3``)."""
+        net = cls.line(k, data_qubits, comm_qubits)
+        if k >= 3:
+            net.links.append(Link((net.qpus[-1].name, net.qpus[0].name)))
+        return net
+
+    @classmethod
+    def star(
+        cls, k: int, data_qubits: int, comm_qubits: int = DEFAULT_COMM_QUBITS, hub_comm_qubits: int | None = None
+    ) -> "Network":
+        """``qpu0`` is the hub, linked to each of ``qpu1 .. qpu{k-1}``. The hub relays every
+        leaf-to-leaf ebit, so it gets ``hub_comm_qubits`` (default: twice ``comm_qubits``)."""
+        qpus = _equal_qpus(k, data_qubits, comm_qubits)
+        hub = 2 * comm_qubits if hub_comm_qubits is None else hub_comm_qubits
+        qpus[0] = QPU(qpus[0].name, data_qubits, hub)
+        return cls(qpus, [Link((qpus[0].name, q.name)) for q in qpus[1:]])
+
+    @classmethod
+    def grid(cls, rows: int, cols: int, data_qubits: int, comm_qubits: int = DEFAULT_COMM_QUBITS) -> "Network":
+        """``rows x cols`` QPUs, each linked to its neighbours; ``qpu{r*cols+c}`` sits at (r, c)."""
+        if not isinstance(rows, int) or rows < 1 or not isinstance(cols, int) or cols < 1:
+            raise DQCError(f"grid shape must be positive integers, got {rows!r} x {cols!r}")
+        qpus = _equal_qpus(rows * cols, data_qubits, comm_qubits)
+        links = []
+        for r in range(rows):
+            for c in range(cols):
+                here = qpus[r * cols + c].name
+                if c + 1 < cols:
+                    links.append(Link((here, qpus[r * cols + c + 1].name)))
+                if r + 1 < rows:
+                    links.append(Link((here, qpus[(r + 1) * cols + c].name)))
+        return cls(qpus, links)
+
+    @classmethod
+    def from_spec(cls, spec: str, num_qubits: int | None = None) -> "Network":
+        """A preset from its command-line form ``KIND:SHAPE[xDATA][,comm=C]``.
+
+        ``all_to_all:4x8``, ``line:4x8``, ``ring:6x4``, ``star:5x8`` (4 QPUs x 8 data qubits, one
+        QPU per term), ``grid:2x3x8`` (2 rows, 3 columns, 8 data qubits each). Without the data
+        size (``line:4``, ``grid:2x3``) each QPU holds ``ceil(num_qubits / QPUs)``.
+        """
+        match = _SPEC.match(spec.strip())
+        if not match:
+            raise DQCError(
+                f"network preset '{spec}' not understood: expected KIND:SHAPE[xDATA][,comm=C] with KIND one of "
+                f"{', '.join(PRESETS)} (e.g. line:4x8, grid:2x2x4, star:5x8,comm=1)"
+            )
+        kind, numbers, comm = match["kind"], [int(x) for x in match["shape"].split("x")], match["comm"]
+        comm_qubits = DEFAULT_COMM_QUBITS if comm is None else int(comm)
+        shape_len = 2 if kind == "grid" else 1
+        if len(numbers) not in (shape_len, shape_len + 1):
+            form = "ROWSxCOLS[xDATA]" if kind == "grid" else "K[xDATA]"
+            raise DQCError(f"network preset '{spec}': {kind} takes {form}")
+        shape = numbers[:shape_len]
+        size = math.prod(shape)
+        if size < 1:
+            raise DQCError(f"network preset '{spec}': needs at least one QPU")
+        if len(numbers) > shape_len:
+            data = numbers[-1]
+        elif num_qubits is not None:
+            data = max(1, math.ceil(num_qubits / size))
+        else:
+            raise DQCError(f"network preset '{spec}': give the data qubits per QPU (e.g. {spec}x8)")
+        if data < 1:
+            raise DQCError(f"network preset '{spec}': data qubits per QPU must be positive")
+        if kind == "grid":
+            return cls.grid(shape[0], shape[1], data, comm_qubits)
+        return getattr(cls, kind)(shape[0], data, comm_qubits)
 
     @classmethod
     def for_circuit(cls, num_qubits: int, k: int, comm_qubits: int = DEFAULT_COMM_QUBITS) -> "Network":
@@ -122,12 +228,16 @@ class Network:
                 fidelity = _time(extra.get("fidelity", 1.0), f"{where}.fidelity")
                 if fidelity > 1.0:
                     raise DQCError(f"{where}.fidelity: must be at most 1, got {fidelity}")
+                success = _time(extra.get("success_probability", 1.0), f"{where}.success_probability")
+                if not 0.0 < success <= 1.0:
+                    raise DQCError(f"{where}.success_probability: must be in (0, 1], got {success}")
                 links.append(
                     Link(
                         (pair[0], pair[1]),
                         ebit_time=_time(extra.get("ebit_time", DEFAULT_EBIT_TIME), f"{where}.ebit_time"),
                         fidelity=fidelity,
                         classical_time=_time(extra.get("classical_time", DEFAULT_CLASSICAL_TIME), f"{where}.classical_time"),
+                        success_probability=success,
                     )
                 )
         _validate_source(qpus, links, source)
@@ -191,6 +301,44 @@ class Network:
             object.__setattr__(self, "_link_cache", cached)
         return cached[1].get((a, b))
 
+    def _tables(self) -> dict:
+        """Routes and classical latencies between every pair of QPUs, computed once per network."""
+        key = (tuple(self.qpus), tuple(self.links))
+        cached = getattr(self, "_table_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, {"routes": _routes(self), "latency": dict(nx.all_pairs_dijkstra_path_length(
+                self.graph(), weight=lambda u, v, d: d["link"].classical_time))})
+            object.__setattr__(self, "_table_cache", cached)
+        return cached[1]
+
+    def route(self, a: int, b: int) -> Route | None:
+        """How QPUs ``a`` and ``b`` share an ebit, or None if they cannot.
+
+        Over a direct link when there is one (and its fidelity is the best), else by entanglement
+        swapping along a path. A relay holds two halves at once, so only QPUs with at least two
+        comm qubits relay. Paths maximise the end-to-end Werner parameter (the product of the
+        links' ``(4F - 1) / 3``), then minimise hops; links with ``F <= 1/4`` carry no entanglement.
+        """
+        return self._tables()["routes"].get((a, b))
+
+    def distance(self, a: int, b: int) -> float:
+        """Link-level ebits one ebit between ``a`` and ``b`` costs (hops; 0 on one QPU; inf if none)."""
+        if a == b:
+            return 0
+        route = self.route(a, b)
+        return math.inf if route is None else route.hops
+
+    def is_uniform(self) -> bool:
+        """True when every two QPUs are linked directly (all distances are 1)."""
+        k = self.num_qpus
+        return all(self.distance(a, b) == 1 for a in range(k) for b in range(k) if a != b)
+
+    def classical_latency(self, a: int, b: int) -> float:
+        """Time for a classical bit from ``a`` to ``b``: the fastest path of classical channels."""
+        if a == b:
+            return 0.0
+        return self._tables()["latency"].get(a, {}).get(b, DEFAULT_CLASSICAL_TIME)
+
     def to_target(self):
         """A qiskit :class:`~qiskit.transpiler.Target` of this machine.
 
@@ -239,12 +387,57 @@ class Network:
         target.add_instruction(IfElseOp, name="if_else")
         return target
 
+    def with_comm_qubits(self, comm_qubits: int) -> "Network":
+        """The same network with at least ``comm_qubits`` comm qubits on every QPU."""
+        from dataclasses import replace  # noqa: PLC0415
+
+        return Network([replace(q, comm_qubits=max(q.comm_qubits, comm_qubits)) for q in self.qpus], list(self.links))
+
+    def describe_link(self, link: Link) -> dict:
+        """A link as the network file writes it (every key)."""
+        return {"between": list(link.between), "ebit_time": link.ebit_time, "fidelity": link.fidelity,
+                "classical_time": link.classical_time, "success_probability": link.success_probability}
+
     def to_dict(self) -> dict:
         """The report's ``network`` field."""
         return {
             "qpus": [{"name": q.name, "data_qubits": q.data_qubits, "comm_qubits": q.comm_qubits} for q in self.qpus],
             "links": [list(link.between) for link in self.links],
         }
+
+
+def _routes(network: Network) -> dict[tuple[int, int], Route]:
+    graph = nx.Graph()
+    graph.add_nodes_from(range(network.num_qpus))
+    for u, v, data in network.graph().edges(data=True):
+        if data["link"].werner > 0:
+            # -log of the Werner parameter, plus a tiny cost per hop so that ties go to fewer hops
+            graph.add_edge(u, v, weight=-math.log(data["link"].werner) + 1e-9, link=data["link"])
+    relays = [j for j, q in enumerate(network.qpus) if q.comm_qubits >= 2]
+    routes = {}
+    for a in range(network.num_qpus):
+        for b in range(a + 1, network.num_qpus):
+            sub = graph.subgraph(set(relays) | {a, b})
+            try:
+                path = nx.dijkstra_path(sub, a, b)
+            except nx.NetworkXNoPath:
+                continue
+            links = [graph[u][v]["link"] for u, v in zip(path, path[1:])]
+            werner = math.prod(link.werner for link in links)
+            classical = sum(link.classical_time for link in links)
+            routes[(a, b)] = Route(tuple(path), (3 * werner + 1) / 4, classical)
+            routes[(b, a)] = Route(tuple(reversed(path)), (3 * werner + 1) / 4, classical)
+    return routes
+
+
+def _equal_qpus(k: int, data_qubits: int, comm_qubits: int) -> list[QPU]:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise DQCError(f"number of QPUs must be a positive integer, got {k!r}")
+    if isinstance(data_qubits, bool) or not isinstance(data_qubits, int) or data_qubits < 1:
+        raise DQCError(f"data qubits per QPU must be a positive integer, got {data_qubits!r}")
+    if isinstance(comm_qubits, bool) or not isinstance(comm_qubits, int) or comm_qubits < 0:
+        raise DQCError(f"comm qubits per QPU must be a non-negative integer, got {comm_qubits!r}")
+    return [QPU(f"qpu{i}", data_qubits, comm_qubits) for i in range(k)]
 
 
 def _validate_source(qpus: Iterable[QPU], links: Iterable[Link], source: str) -> None:

@@ -23,18 +23,52 @@ def conditional(gate: Instruction, qubit: Qubit, bit: Clbit) -> tuple[IfElseOp, 
     return IfElseOp((bit, 1), body), (qubit,), (bit,)
 
 
+def share_ebit(
+    dag: DAGCircuit, home_comm: Qubit, remote_comm: Qubit, relays: tuple = (), relay_bits: tuple = ()
+) -> None:
+    """Leave ``home_comm`` and ``remote_comm`` in the Bell state ``(|00> + |11>)/sqrt(2)``.
+
+    Directly: ``epr home_comm, remote_comm``. Through relays (entanglement swapping):
+    ``relays`` are the ``(in, out)`` comm-qubit pairs of the QPUs on the path, ``relay_bits`` a
+    pair of bits each. One ``epr`` per link (``home - in1``, ``out1 - in2``, ..., ``outN -
+    remote``), then on every relay a Bell measurement ``cx in, out; h in; measure in -> a;
+    measure out -> b; reset in; reset out`` and at the remote end ``if (b) x remote_comm; if (a)
+    z remote_comm;``. The relays' comm qubits are free again at the end.
+    """
+    chain = [home_comm, *(q for pair in relays for q in pair), remote_comm]
+    for first, second in zip(chain[0::2], chain[1::2]):
+        dag.apply_operation_back(EPRGate(), (first, second))
+    for (inner, outer), (a, b) in zip(relays, relay_bits):
+        dag.apply_operation_back(CXGate(), (inner, outer))
+        dag.apply_operation_back(HGate(), (inner,))
+        dag.apply_operation_back(Measure(), (inner,), (a,))
+        dag.apply_operation_back(Measure(), (outer,), (b,))
+        dag.apply_operation_back(Reset(), (inner,))
+        dag.apply_operation_back(Reset(), (outer,))
+        dag.apply_operation_back(*conditional(XGate(), remote_comm, b))
+        dag.apply_operation_back(*conditional(ZGate(), remote_comm, a))
+
+
 def cat_entangle(
-    dag: DAGCircuit, data: Qubit, home_comm: Qubit, remote_comm: Qubit, bit: Clbit, basis: str = "Z"
+    dag: DAGCircuit,
+    data: Qubit,
+    home_comm: Qubit,
+    remote_comm: Qubit,
+    bit: Clbit,
+    basis: str = "Z",
+    relays: tuple = (),
+    relay_bits: tuple = (),
 ) -> None:
     """Make ``remote_comm`` a copy of ``data`` in ``basis`` (1 ebit, 1 classical bit home -> remote).
 
     ``epr home_comm, remote_comm; cx data, home_comm; measure home_comm -> bit; reset home_comm;
     if (bit) x remote_comm;`` — ``home_comm`` is free again at the end. The ``X`` basis wraps this
-    in ``h data`` before and ``h data; h remote_comm`` after.
+    in ``h data`` before and ``h data; h remote_comm`` after. Between QPUs without a link the
+    ebit is swapped through ``relays`` (see :func:`share_ebit`).
     """
     if basis == "X":
         dag.apply_operation_back(HGate(), (data,))
-    dag.apply_operation_back(EPRGate(), (home_comm, remote_comm))
+    share_ebit(dag, home_comm, remote_comm, relays, relay_bits)
     dag.apply_operation_back(CXGate(), (data, home_comm))
     dag.apply_operation_back(Measure(), (home_comm,), (bit,))
     dag.apply_operation_back(Reset(), (home_comm,))

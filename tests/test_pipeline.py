@@ -56,7 +56,7 @@ def test_single_nonlocal_cnot_costs_one_ebit_and_two_bits():
     result = compile(qc, qpus=2)
     assert result.report["cost"] == {
         "ebits": 1, "classical_bits": 2, "nonlocal_gates": 1, "telegates": 1, "teledata": 0,
-        "bursts": 1, "bursts_split": 0,
+        "bursts": 1, "bursts_split": 0, "end_to_end_ebits": 1, "entanglement_swaps": 0, "ebits_unlimited_comm": 1,
     }
     assert verify(qc, result.circuit, method="exact").equivalent
 

@@ -73,7 +73,7 @@ class GroupBursts(AnalysisPass):
 
 def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int = 2, model=None):
     """The cheapest bursts for this partition once comm-qubit limits are taken into account, and
-    the dry run (``opened`` = ebits) that measured them. See :class:`GroupBursts`."""
+    the dry run (``ebits``: link-level ebits) that measured them. See :class:`GroupBursts`."""
     model = model or build_model(dag)
     candidates = [to_bursts(model, choose_copies(model, parts, orientation=o), parts) for o in (0, 1)]
     simple = build_model(dag, bases=("Z",), embed=False)
@@ -81,7 +81,7 @@ def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int 
     candidates.append(one_burst_per_gate(dag, parts))
     walks = [plan(dag, bursts, parts, network) for bursts in candidates]
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
-    best = min(range(len(candidates)), key=lambda i: (walks[i].opened, sum(b.basis == "X" for b in candidates[i]), i))
+    best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
     bursts, walk = candidates[best], walks[best]
     if walk.split and best < 2:
         bursts, walk = _relieve(dag, model, parts, bursts, walk, network, level)
@@ -92,7 +92,7 @@ def _relieve(dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk
     """Greedy repair for comm-qubit pressure: ban the copy that was reopened most (its gates go
     to the other qubit's copies), keep the change if it really costs fewer ebits, repeat."""
     banned: frozenset = frozenset()
-    best_cost = walk.opened
+    best_cost = walk.ebits
     for _ in range(RELIEF_ROUNDS[min(level, 3)]):
         ranked = sorted(walk.reopened.items(), key=lambda item: -item[1])[:RELIEF_TRIALS]
         found = None
@@ -107,8 +107,8 @@ def _relieve(dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk
             trial_banned = banned | extra
             trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned), parts)
             trial_walk = plan(dag, trial, parts, network)
-            if trial_walk.opened < best_cost and (found is None or trial_walk.opened < found[0]):
-                found = (trial_walk.opened, trial_banned, trial, trial_walk)
+            if trial_walk.ebits < best_cost and (found is None or trial_walk.ebits < found[0]):
+                found = (trial_walk.ebits, trial_banned, trial, trial_walk)
         if found is None:
             break
         best_cost, banned, bursts, walk = found
@@ -160,7 +160,7 @@ def shared_position(node: DAGOpNode) -> int:
 
 
 def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network):
-    """Dry-run :class:`~dqc_compiler.passes.InsertTelegates` (its ``opened`` is the ebit count)."""
+    """Dry-run :class:`~dqc_compiler.passes.InsertTelegates` (its ``ebits`` is the ebit count)."""
     from .insert_telegates import plan as insert_plan  # noqa: PLC0415 - mutual dependency
 
     return insert_plan(dag, bursts, parts, network)

@@ -9,10 +9,14 @@ from qiskit.transpiler.basepasses import AnalysisPass
 class CountCost(AnalysisPass):
     """Set ``property_set["dqc_cost"]``, the report's ``cost`` object.
 
-    ``ebits`` is the number of ``epr`` operations in the circuit (the contract); ``classical_bits``
-    counts measured bits that an ``if`` on another QPU reads; ``nonlocal_gates`` and ``bursts`` come
-    from the bursts the circuit was built from; ``telegates`` counts the cat-entanglers emitted
-    (``bursts`` plus ``bursts_split``, the reopenings forced by too few comm qubits).
+    ``ebits`` is the number of ``epr`` operations in the circuit (the contract): link-level pairs.
+    ``end_to_end_ebits`` counts the pairs the protocols consume (one per telegate); each is made
+    of ``hops`` link-level pairs, joined by ``entanglement_swaps`` on the relays between.
+    ``classical_bits`` counts measured bits that an ``if`` on another QPU reads; ``nonlocal_gates``
+    and ``bursts`` come from the bursts the circuit was built from; ``telegates`` counts the
+    cat-entanglers emitted (``bursts`` plus ``bursts_split``, the reopenings forced by too few comm
+    qubits); ``ebits_unlimited_comm`` is what the same bursts would cost with enough comm qubits
+    everywhere, so ``ebits - ebits_unlimited_comm`` is what the comm-qubit limit costs.
     """
 
     def run(self, dag: DAGCircuit) -> None:
@@ -38,4 +42,7 @@ class CountCost(AnalysisPass):
             "teledata": 0,
             "bursts": len(bursts),
             "bursts_split": protocols.get("split", 0),
+            "end_to_end_ebits": protocols.get("opened", len(bursts)),
+            "entanglement_swaps": protocols.get("swaps", 0),
+            "ebits_unlimited_comm": protocols.get("ebits_unlimited_comm", ebits),
         }

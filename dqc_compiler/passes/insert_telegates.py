@@ -91,7 +91,11 @@ class InsertTelegates(TransformationPass):
         for qubit, clbit in self.property_set["dqc_final_measurements"] or []:
             out.apply_operation_back(Measure(), (data[permutation[qubit]],), (clbit,))
         self.property_set["dqc_layout"] = {"initial": list(slots), "final": final_slots}
-        self.property_set["dqc_protocols"] = {"opened": walk.opened, "split": walk.split}
+        unlimited = plan(dag, bursts, parts, self.network.with_comm_qubits(len(bursts) + 2), dry=True)
+        self.property_set["dqc_protocols"] = {
+            "opened": walk.opened, "split": walk.split, "ebits": walk.ebits, "swaps": walk.swaps,
+            "ebits_unlimited_comm": unlimited.ebits,
+        }
         named = [{"qpu": qpus[j].name, "index": s} for j, s in slots]
         named_final = [{"qpu": qpus[j].name, "index": s} for j, s in final_slots]
         out.metadata["dqc_layout"] = {"initial": named, "final": named_final}
@@ -105,10 +109,10 @@ def check_resources(bursts: list[Burst], network: Network) -> None:
         if qpus[j].comm_qubits == 0:
             raise DQCError(f"QPU '{qpus[j].name}' has no comm qubits but the partition needs it to communicate")
     for b in bursts:
-        if network.link(b.home, b.remote) is None:
+        if network.route(b.home, b.remote) is None:
             raise DQCError(
-                f"QPUs '{qpus[b.home].name}' and '{qpus[b.remote].name}' must share an ebit but are not linked "
-                "(entanglement routing over several links is not implemented yet)"
+                f"QPUs '{qpus[b.home].name}' and '{qpus[b.remote].name}' must share an ebit but no path of links "
+                "joins them (a QPU relays only with at least 2 comm qubits)"
             )
 
 
@@ -123,7 +127,7 @@ def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Networ
         counts[parts[q]] += 1
     registers = [QuantumRegister(counts[j] + qpu.comm_qubits, qpu.name) for j, qpu in enumerate(qpus)]
     data = [registers[j][s] for j, s in slots]
-    walk = _Walk(dag, bursts, parts, data, registers, counts, qpus, dry)
+    walk = _Walk(dag, bursts, parts, data, registers, counts, network, dry)
     walk.slots = slots
     walk.registers = registers
     walk.run()
@@ -161,12 +165,13 @@ def _structure(dag: DAGCircuit) -> _Structure:
 class _Walk:
     """One pass over the input in a burst-friendly topological order, recording the output."""
 
-    def __init__(self, dag, bursts, parts, data, registers, counts, qpus, dry=False):
+    def __init__(self, dag, bursts, parts, data, registers, counts, network, dry=False):
         self.dag = dag
         self.dry = dry
         self.parts = parts
         self.data = data
-        self.qpus = qpus
+        self.network = network
+        self.qpus = qpus = network.qpus
         self.recorder = _Recorder()
         self.bits: list[list[Clbit]] = [[] for _ in qpus]
         self.free_comm = [list(registers[j][counts[j]:]) for j in range(len(qpus))]
@@ -190,7 +195,9 @@ class _Walk:
         self.open_on: list[dict[int, Burst]] = [{} for _ in qpus]  # QPU -> open copies it hosts
         self.open_of_qubit: dict[int, dict[int, Burst]] = {}  # input qubit -> its open copies
         self.index = {q: dag.find_bit(q).index for q in dag.qubits}
-        self.opened = 0
+        self.opened = 0  # cat-entanglements (end-to-end ebits)
+        self.ebits = 0  # link-level ebits (epr operations)
+        self.swaps = 0  # entanglement swaps on relays
         self.split = 0
         self.closed = 0
         self.reopened: dict[int, int] = {}  # id(burst) -> times it was closed early
@@ -266,12 +273,19 @@ class _Walk:
         return (Side(burst.qubit, burst.basis, burst.segment), burst.remote)
 
     def _can_open_all(self, bursts: list[Burst]) -> bool:
-        need = [0] * len(self.qpus)
+        held = [0] * len(self.qpus)  # comm qubits the copies hold
         for b in bursts:
-            need[b.remote] += 1
-        return all(len(self.free_comm[j]) >= n for j, n in enumerate(need)) and all(
-            self.free_comm[b.home] for b in bursts
-        )
+            held[b.remote] += 1
+        if not all(len(self.free_comm[j]) >= n for j, n in enumerate(held)):
+            return False
+        for b in bursts:  # the home end and the relays need theirs only while the ebit is made
+            passing = [0] * len(self.qpus)
+            passing[b.home] += 1
+            for r in self.network.route(b.home, b.remote).relays:
+                passing[r] += 2
+            if not all(len(self.free_comm[j]) >= held[j] + n for j, n in enumerate(passing) if n):
+                return False
+        return True
 
     def _new_bit(self, qpu: int) -> Clbit:
         bit = Clbit()
@@ -282,7 +296,7 @@ class _Walk:
         if not self.free_comm[qpu]:
             victims = [b for b in self.open_on[qpu].values() if all(b is not k for k in keep)]
             if not victims:
-                raise TranspilerError(f"QPU '{self.qpus[qpu].name}' has too few comm qubits for one telegate")
+                raise DQCError(f"QPU '{self.qpus[qpu].name}' has too few comm qubits for one telegate")
             victim = max(victims, key=lambda b: self.order[self.remaining[id(b)][0]])
             self._close(victim)
             self.split += 1
@@ -294,11 +308,18 @@ class _Walk:
         self.copy_of[id(burst)] = remote_comm  # reserve before the home side may evict
         self.open_on[burst.remote][id(burst)] = burst
         home_comm = self._take_comm(burst.home, keep + (burst,))
+        route = self.network.route(burst.home, burst.remote)
+        relays = tuple((self._take_comm(r, keep + (burst,)), self._take_comm(r, keep + (burst,))) for r in route.relays)
         if not self.dry:
             cat_entangle(
-                self.recorder, self.data[burst.qubit], home_comm, remote_comm, self._new_bit(burst.home), burst.basis
+                self.recorder, self.data[burst.qubit], home_comm, remote_comm, self._new_bit(burst.home), burst.basis,
+                relays, tuple((self._new_bit(r), self._new_bit(r)) for r in route.relays),
             )
+        for r, (inner, outer) in zip(route.relays, relays):
+            self.free_comm[r][:0] = [inner, outer]
         self.free_comm[burst.home].insert(0, home_comm)
+        self.ebits += route.hops
+        self.swaps += len(route.relays)
         self.open_of_qubit.setdefault(burst.qubit, {})[id(burst)] = burst
         key = self._key(burst, self.model)
         if key is not None:

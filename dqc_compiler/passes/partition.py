@@ -14,6 +14,7 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
+from ..placement import copy_traffic, cut_traffic, distances, place, weighted_copies
 from ..segments import BurstModel, build_model, choose_copies, copy_count
 from .bursts import best_bursts, plan, to_bursts
 
@@ -47,6 +48,9 @@ class PartitionQubits(AnalysisPass):
 
     * ``level`` 0 and 1: the graph is the interaction graph and the objective its cut weight
       (which is the ebit count under one telegate per nonlocal gate).
+    * On a network where some QPUs are not linked directly, the blocks are then placed
+      (:func:`dqc_compiler.placement.place`) so that heavy traffic crosses few links, and the
+      objective of the refinement is the distance-weighted (link-level) ebit count.
     * ``level`` 2 and 3: the objective is the true ebit count of the burst model
       (:func:`dqc_compiler.segments.copy_count`). METIS runs on the interaction graph and on the
       clique expansion of the burst hypergraph (a hyperedge per possible copy: the qubit and all
@@ -88,6 +92,8 @@ class PartitionQubits(AnalysisPass):
             parts = contiguous_partition(n, capacities)
         elif self.level <= 1:
             parts = best_metis_partition(graph, capacities, self.seed)
+            if not self.network.is_uniform():
+                parts = place(parts, cut_traffic(graph, parts, len(capacities)), self.network)
         else:
             parts = self._burst_aware(dag, graph, capacities)
         assert all(parts.count(j) <= c for j, c in enumerate(capacities)), "capacity broken"
@@ -98,9 +104,19 @@ class PartitionQubits(AnalysisPass):
     def _burst_aware(self, dag: DAGCircuit, graph: nx.Graph, capacities: list[int]) -> list[int]:
         model = build_model(dag)
         n = dag.num_qubits()
+        k = len(capacities)
+        uniform = self.network.is_uniform()
+        table = distances(self.network)
 
-        def score(parts: list[int]) -> int:
-            return copy_count(model, parts)
+        def score(parts: list[int]) -> float:
+            if uniform:
+                return copy_count(model, parts)
+            return weighted_copies(model, placed(parts), table)
+
+        def placed(parts: list[int]) -> list[int]:
+            if uniform:
+                return parts
+            return place(parts, copy_traffic(model, parts, k), self.network, table)
 
         seed = 0 if self.seed is None else self.seed
         seeds = [seed] if self.level < 3 else [seed + i for i in range(4)]
@@ -109,7 +125,7 @@ class PartitionQubits(AnalysisPass):
         for s in seeds:
             starts.append(best_metis_partition(graph, capacities, s, score=score))
             starts.append(best_metis_partition(hyper, capacities, s, score=score))
-        start = min(starts, key=score)
+        start = placed(min(starts, key=score))
         budget = refine_budget(self.level, len(model.gates)) if self.refine else 0
         refined = refine_ebits(score, start, capacities, budget)
         if self.level >= 3 and self.refine:
@@ -118,17 +134,17 @@ class PartitionQubits(AnalysisPass):
 
             def real(parts: list[int]) -> int:
                 bursts = to_bursts(model, choose_copies(model, parts), parts)
-                return plan(dag, bursts, parts, self.network).opened
+                return plan(dag, bursts, parts, self.network).ebits
 
             refined = refine_ebits(real, refined, capacities, real_budget)
         logger.info("burst-aware partition: %d copies from METIS, %d after refinement", score(start), score(refined))
         # comm-qubit limits can split bursts, which the copy count does not see: the final word is
         # the dry-run ebit count, over the refined partition, the best start and the cut-weight one
         finalists = []
-        for parts in (refined, start, best_metis_partition(graph, capacities, seed)):
+        for parts in (refined, start, placed(best_metis_partition(graph, capacities, seed))):
             if parts not in finalists:
                 finalists.append(parts)
-        real = [best_bursts(dag, parts, self.network, self.level, model)[1].opened for parts in finalists]
+        real = [best_bursts(dag, parts, self.network, self.level, model)[1].ebits for parts in finalists]
         return finalists[min(range(len(finalists)), key=lambda i: (real[i], i))]
 
 

@@ -14,7 +14,9 @@ from qiskit.transpiler import PassManager
 from . import __version__
 from .errors import DQCError
 from .io import circuit_writer, load_circuit, write_atomically
+from .draw import draw_network, draw_timeline, picture_format, save
 from .network import Network
+from .split import split_files, split_programs, write_split
 from .passes import CheckSupportedInput
 from .passes.partition import PARTITIONERS
 from .pipeline import DEFAULT_LEVEL
@@ -34,6 +36,7 @@ examples:
   dqc compile grover.qasm --network docs/networks/heterogeneous.json -o grover.qpy --json
   dqc compile shor.qasm --qpus 4 --seed 7 --partitioner contiguous
   dqc compile qft.qasm --qpus 4 -O 0      # the one-telegate-per-gate baseline, for comparison
+  dqc compile benchmarks/circuits/qft_noswap_8.qasm --network line:4x2 --split out/ --timeline t.svg --verify
 
 optimization levels (-O):
   0  one telegate (1 ebit) per nonlocal gate; METIS on the interaction graph
@@ -78,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     where = comp.add_mutually_exclusive_group(required=True)
     where.add_argument("--qpus", type=int, metavar="K",
                        help="K all-to-all QPUs named qpu0..qpu{K-1}, each holding ceil(n/K) data qubits")
-    where.add_argument("--network", metavar="NET.json", help="network file (see docs/network.md)")
+    where.add_argument("--network", metavar="NET",
+                       help="network file (NET.json, see docs/network.md) or preset KIND:SHAPE[xDATA][,comm=C] "
+                            "with KIND all_to_all, line, ring, star or grid: line:4x8 (4 QPUs of 8 data qubits), "
+                            "grid:2x3x4, star:5x8,comm=1; line:4 sizes the QPUs to the circuit")
     comp.add_argument("--comm-qubits", type=int, default=2, metavar="C",
                       help="comm qubits per QPU with --qpus (default: 2)")
     comp.add_argument("-o", "--output", metavar="OUT", help="write the distributed circuit: OpenQASM 3, or QPY for .qpy")
@@ -90,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("-O", "--optimization-level", type=int, choices=range(4), default=DEFAULT_LEVEL, metavar="L",
                       help=f"0-3: how hard to work for fewer ebits (default: {DEFAULT_LEVEL}; see below)")
     comp.add_argument("--json", action="store_true", help="print the report as JSON instead of a summary")
+    comp.add_argument("--split", metavar="DIR",
+                      help="also write one OpenQASM 3 program per QPU and messages.json (ebit requests and "
+                           "classical messages) into DIR (see docs/output.md)")
+    comp.add_argument("--timeline", metavar="FILE",
+                      help="draw the communication schedule (.svg, .png or .pdf): a lane per QPU, ebits and messages")
+    comp.add_argument("--draw-network", metavar="FILE",
+                      help="draw the network with the qubits placed on each QPU and the ebits per link (.svg/.png/.pdf)")
 
     ver = commands.add_parser(
         "verify", help="check a distributed circuit against the original", epilog=_VERIFY_EPILOG,
@@ -141,15 +154,23 @@ def _compile(args) -> int:
             raise DQCError(f"--comm-qubits must be >= 0, got {args.comm_qubits}")
         network = Network.for_circuit(circuit.num_qubits, args.qpus, args.comm_qubits)
     else:
-        network = Network.from_file(args.network)
+        if ":" in args.network and not Path(args.network).exists():
+            network = Network.from_spec(args.network, circuit.num_qubits)
+        else:
+            network = Network.from_file(args.network)
         if circuit.num_qubits > network.capacity:
             raise DQCError(
                 f"{args.input}: the circuit has {circuit.num_qubits} qubits but the network {args.network} "
                 f"holds only {network.capacity} data qubits"
             )
-    for path in (args.output, args.report):
+    for path in (args.output, args.report, args.timeline, args.draw_network):
         if path:
             _check_writable(path)
+    for path in (args.timeline, args.draw_network):
+        if path:
+            picture_format(path)
+    if args.split and Path(args.split).exists() and not Path(args.split).is_dir():
+        raise DQCError(f"{args.split}: --split needs a directory, and this is a file")
     with _status(args, f"compiling {args.input}"):
         try:
             result = compile_circuit(
@@ -172,6 +193,16 @@ def _compile(args) -> int:
         writers.append(circuit_writer(args.output, result.circuit))
     if args.report:
         writers.append(lambda: write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode()))
+    timeline = result.property_set["dqc_timeline"]
+    if args.split:
+        texts = split_files(*split_programs(result.circuit, timeline, network))
+        writers.append(lambda: write_split(args.split, texts))
+    if args.timeline:
+        picture = draw_timeline(timeline, network, picture_format(args.timeline), title=Path(args.input).name)
+        writers.append(lambda: save(args.timeline, picture))
+    if args.draw_network:
+        drawing = draw_network(network, report, picture_format(args.draw_network))
+        writers.append(lambda: save(args.draw_network, drawing))
     for write in writers:  # everything is serialised above; only now touch the disk
         _write(write)
     if args.json:
@@ -208,8 +239,11 @@ def _summary(args, report: dict) -> str:
         f"compile {report['timing']['compile_seconds']:.2f}s (-O {report['optimization']['level']})",
     ]
     notes = []
+    if cost.get("entanglement_swaps"):
+        notes.append(f"{cost['end_to_end_ebits']} end-to-end ebits, {cost['entanglement_swaps']} entanglement swaps")
     if cost.get("bursts_split"):
-        notes.append(f"{cost['bursts_split']} bursts reopened for lack of comm qubits")
+        notes.append(f"{cost['bursts_split']} bursts reopened for lack of comm qubits "
+                     f"({cost['ebits_unlimited_comm']} ebits without the limit)")
     if report["optimization"]["absorbed_final_swaps"]:
         notes.append(f"{report['optimization']['absorbed_final_swaps']} final swaps absorbed into layout.final")
     if notes:
@@ -220,8 +254,11 @@ def _summary(args, report: dict) -> str:
         lines.append(f"  verification: {word} ({v['method']}, {report['timing']['verify_seconds']:.2f}s)")
     if args.output:
         lines.append(f"  wrote {args.output}")
-    if args.report:
-        lines.append(f"  wrote {args.report}")
+    for path in (args.report, args.timeline, args.draw_network):
+        if path:
+            lines.append(f"  wrote {path}")
+    if args.split:
+        lines.append(f"  wrote {len(report['network']['qpus'])} per-QPU programs and messages.json into {args.split}")
     return "\n".join(lines)
 
 

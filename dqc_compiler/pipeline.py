@@ -23,6 +23,7 @@ from .passes import (
     ScheduleCommunication,
     SplitFinalMeasurements,
 )
+from .passes.schedule import in_schedule_order
 from .report import build_report
 
 
@@ -117,6 +118,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
         network, seed=seed, partitioner=partitioner, optimization_level=optimization_level, refine=refine
     )
     distributed = manager.run(circuit)
+    distributed = in_schedule_order(distributed, manager.property_set["dqc_timeline"])
     elapsed = time.perf_counter() - start
     properties = dict(manager.property_set)
     report = build_report(

@@ -17,15 +17,18 @@ class CountCost(AnalysisPass):
     cat-entanglers emitted (``bursts`` plus ``bursts_split``, the reopenings forced by too few comm
     qubits); ``ebits_unlimited_comm`` is what the same bursts would cost with enough comm qubits
     everywhere, so ``ebits - ebits_unlimited_comm`` is what the comm-qubit limit costs.
+    ``per_link`` counts the ``epr`` operations on each link, keyed ``"a-b"`` (QPU names sorted).
     """
 
     def run(self, dag: DAGCircuit) -> None:
         register_of = {q: dag.find_bit(q).registers[0][0].name for q in dag.qubits}
         measured_on, sent = {}, set()
-        ebits = 0
+        ebits, per_link = 0, {}
         for node in dag.topological_op_nodes():
             if node.name == "epr":
                 ebits += 1
+                link = "-".join(sorted(register_of[q] for q in node.qargs))
+                per_link[link] = per_link.get(link, 0) + 1
             elif node.name == "measure":
                 measured_on[node.cargs[0]] = register_of[node.qargs[0]]
             elif node.name == "if_else":
@@ -45,4 +48,5 @@ class CountCost(AnalysisPass):
             "end_to_end_ebits": protocols.get("opened", len(bursts)),
             "entanglement_swaps": protocols.get("swaps", 0),
             "ebits_unlimited_comm": protocols.get("ebits_unlimited_comm", ebits),
+            "per_link": dict(sorted(per_link.items())),
         }

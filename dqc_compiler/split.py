@@ -165,11 +165,20 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
         register, index = programs[name].find_bit(clbit).registers[0]
         return f"{register.name}[{index}]"
 
+    measured_here: dict[str, set] = {name: set() for name in names}
+
     def ready(name) -> bool:
         instruction = programs[name].data[pointer[name]]
-        for clbit in instruction.clbits if instruction.operation.name != "measure" else ():
-            sender = waits.get((name, bit_name(name, clbit)))
-            if sender is not None and pointer[sender[0]] <= sender[1]:
+        if instruction.operation.name == "measure":
+            measured_here[name].add(bit_name(name, instruction.clbits[0]))
+            return True
+        for clbit in instruction.clbits:
+            bit = bit_name(name, clbit)
+            sender = waits.get((name, bit))
+            if sender is None:
+                if bit not in measured_here[name]:
+                    raise DQCError(f"{name}: operation {pointer[name]} reads {bit}, which no message delivers")
+            elif pointer[sender[0]] <= sender[1]:
                 return False
         return True
 
@@ -180,6 +189,8 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
             while pointer[name] < len(program.data) and ready(name):
                 instruction = program.data[pointer[name]]
                 if instruction.operation.name == "epr_half":
+                    if ebit_count[name] >= len(expected[name]):
+                        raise DQCError(f"{name}: more epr_half operations than messages.json lists ebits for it")
                     ebit = messages["ebits"][expected[name][ebit_count[name]]]
                     peer = next(end["qpu"] for end in ebit["between"] if end["qpu"] != name)
                     peer_program = programs[peer]

@@ -25,7 +25,8 @@ def independent_contract_check(circuit: QuantumCircuit, report: dict) -> None:
     """Check the output contract from the emitted circuit alone, not from compiler bookkeeping.
 
     * one register per QPU, named after it, no larger than its data + comm qubits;
-    * the number of ``epr`` operations equals ``cost.ebits``;
+    * the number of ``epr`` operations equals ``cost.ebits``; each joins comm qubits (register
+      slots past the QPU's data qubits) of two QPUs that the network links directly;
     * every other multi-qubit operation, and every ``if`` body, stays inside one register;
     * conditions test a single bit; ``if`` bodies hold only gates;
     * the layout puts no more input qubits on a QPU than its capacity.
@@ -39,6 +40,10 @@ def independent_contract_check(circuit: QuantumCircuit, report: dict) -> None:
         for qubit in register:
             owner[qubit] = register.name
     assert len(owner) == circuit.num_qubits, "a qubit outside the QPU registers"
+    links = {frozenset(pair) for pair in report["network"]["links"]}
+    data_slots: dict = {}
+    for entry in report["layout"]["initial"]:
+        data_slots[entry["qpu"]] = data_slots.get(entry["qpu"], 0) + 1
     eprs = 0
     for instruction in circuit.data:
         op = instruction.operation
@@ -46,6 +51,9 @@ def independent_contract_check(circuit: QuantumCircuit, report: dict) -> None:
         if op.name == "epr":
             eprs += 1
             assert len(names) == 2, "epr inside one QPU"
+            assert frozenset(names) in links, f"epr between unlinked QPUs {sorted(names)}"
+            for q in instruction.qubits:
+                assert circuit.find_bit(q).registers[0][1] >= data_slots.get(owner[q], 0), "epr on a data qubit"
             continue
         if op.name == "barrier":
             continue

@@ -249,7 +249,7 @@ def test_verify_good(compiled, capsys):
     assert verdict["equivalent"] is True
     assert isinstance(verdict["method"], str) and verdict["method"]
     assert isinstance(verdict["checks"], list) and verdict["checks"]
-    assert all(check["figure"] == 1.0 for check in verdict["checks"])
+    assert all(check["figure"] == pytest.approx(1.0, abs=1e-9) for check in verdict["checks"])
 
 
 def test_verify_reads_layout_from_report(compiled, tmp_path, capsys):

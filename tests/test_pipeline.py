@@ -57,6 +57,7 @@ def test_single_nonlocal_cnot_costs_one_ebit_and_two_bits():
     assert result.report["cost"] == {
         "ebits": 1, "classical_bits": 2, "nonlocal_gates": 1, "telegates": 1, "teledata": 0,
         "bursts": 1, "bursts_split": 0, "end_to_end_ebits": 1, "entanglement_swaps": 0, "ebits_unlimited_comm": 1,
+        "per_link": {"qpu0-qpu1": 1},
     }
     assert verify(qc, result.circuit, method="exact").equivalent
 
@@ -110,16 +111,19 @@ def test_zero_comm_qubits_is_refused_when_needed():
         compile(qc, network)
 
 
-def test_unlinked_qpus_are_refused_when_they_must_talk():
-    network = Network.from_dict({"qpus": [{"name": "a", "data_qubits": 1}, {"name": "b", "data_qubits": 1},
-                                          {"name": "c", "data_qubits": 1}],
-                                 "links": [{"between": ["a", "b"]}, {"between": ["b", "c"]}]})
+def test_unlinked_qpus_talk_through_a_relay_that_has_two_comm_qubits():
+    qpus = [{"name": "a", "data_qubits": 1}, {"name": "b", "data_qubits": 1}, {"name": "c", "data_qubits": 1}]
+    links = [{"between": ["a", "b"]}, {"between": ["b", "c"]}]
     qc = QuantumCircuit(3)
     qc.cx(0, 2)
     qc.cx(1, 2)
     qc.cx(0, 1)
-    with pytest.raises(DQCError, match="not linked"):
-        compile(qc, network, partitioner="contiguous")
+    result = compile(qc, Network.from_dict({"qpus": qpus, "links": links}), partitioner="contiguous")
+    assert result.report["cost"]["entanglement_swaps"] == 1
+    assert verify(qc, result.circuit, result.report["layout"]).equivalent
+    qpus[1]["comm_qubits"] = 1  # b cannot relay
+    with pytest.raises(DQCError, match="no path of links"):
+        compile(qc, Network.from_dict({"qpus": qpus, "links": links}), partitioner="contiguous")
 
 
 def test_too_big_for_network():

@@ -11,7 +11,8 @@ They talk through these ``property_set`` keys (documented in docs/passes.md):
 * ``dqc_bursts`` – list of :class:`~dqc_compiler.passes.bursts.Burst`;
 * ``dqc_protocols`` – telegates opened and bursts split for lack of comm qubits;
 * ``dqc_layout`` – ``{"initial": [(qpu, slot)], "final": [(qpu, slot)]}`` per input qubit;
-* ``dqc_cost`` and ``dqc_schedule`` – the report's ``cost`` and ``schedule`` objects.
+* ``dqc_cost`` and ``dqc_schedule`` – the report's ``cost`` and ``schedule`` objects;
+* ``dqc_timeline`` – a :class:`~dqc_compiler.passes.schedule.Slot` per output operation, in start order.
 """
 
 from .check_input import CheckSupportedInput

@@ -61,7 +61,8 @@ def generate_dqc_pass_manager(
     if level >= 1:
         passes.append(AbsorbFinalSwaps())
     passes += [
-        Normalise(keep_multi=level >= 2),
+        # a gate kept whole on three qubits may need two copies on one QPU at once: not with one comm qubit
+        Normalise(keep_multi=level >= 2 and all(q.comm_qubits != 1 for q in network.qpus)),
         BuildInteractionGraph(),
         PartitionQubits(network, method=partitioner, seed=seed, level=level, refine=refine),
     ]

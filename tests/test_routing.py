@@ -326,3 +326,13 @@ def test_if_else_bodies_of_swaps_are_single_gates():
     for inst in result.circuit.data:
         if isinstance(inst.operation, IfElseOp):
             assert len(inst.operation.blocks[0].data) == 1
+
+
+def test_toffoli_across_three_qpus_with_one_comm_qubit_each_is_decomposed_not_refused():
+    qc = QuantumCircuit(3)
+    qc.h([0, 1, 2])
+    qc.ccx(0, 1, 2)
+    qc.ccz(2, 0, 1)
+    network = Network.all_to_all(3, 1, comm_qubits=1)  # kept whole it would need two copies on one QPU
+    result = compile(qc, network, seed=1)
+    _check_network_output(qc, result, network)

@@ -197,7 +197,8 @@ def contract_violations(circuit: QuantumCircuit, data_qubits: set[Qubit] | None 
 
     Each qubit must belong to exactly one register (a QPU); only ``epr`` (on two qubits of
     different registers, neither of them a data position when ``data_qubits`` is given) and
-    barriers may span registers; ``if`` blocks must test one bit, hold only gates and stay in one QPU.
+    barriers may span registers; ``if`` blocks must test one bit (a bit, or a one-bit register as
+    OpenQASM 2 writes it), hold only gates and stay in one QPU.
     """
     problems = []
     owner = {}
@@ -223,7 +224,7 @@ def contract_violations(circuit: QuantumCircuit, data_qubits: set[Qubit] | None 
             problems.append(f"{label} acts on several QPUs ({', '.join(sorted(map(str, qpus)))})")
         if isinstance(op, IfElseOp):
             target = op.condition[0]
-            if not isinstance(target, Clbit):
+            if not isinstance(target, Clbit) and not (isinstance(target, ClassicalRegister) and target.size == 1):
                 problems.append(f"{label}: condition on more than one bit")
             for block in op.blocks:
                 for inner in block.data:

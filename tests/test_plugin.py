@@ -7,13 +7,15 @@ import importlib.metadata
 import re
 
 import pytest
-from qiskit import QuantumCircuit, transpile
+from qiskit import QuantumCircuit, qpy, transpile
 from qiskit.synthesis import synth_qft_full
 from qiskit.transpiler import Layout, Target, TranspilerError, generate_preset_pass_manager
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin, list_stage_plugins
 from qiskit.utils import should_run_in_parallel
 
 import dqc_compiler
+from dqc_compiler.cli import main
+from dqc_compiler.io import dumps_qasm2, write_atomically
 from dqc_compiler.plugin import DQCLayoutPlugin, DQCRoutingPlugin, physical_blocks, to_qpu_registers
 from dqc_compiler.testing import assert_equivalent
 
@@ -198,3 +200,16 @@ def test_layout_on_a_comm_qubit_refused_by_name():
     layout = Layout.from_intlist([1, 3], *qc.qregs)  # physical 1 is qpu0's first comm qubit
     with pytest.raises(TranspilerError, match="input qubit 0 .* physical qubit 1"):
         transpile(qc, target=network.to_target(), initial_layout=layout, layout_method="dqc", routing_method="dqc")
+
+
+def test_transpiled_circuit_round_trips_through_qpy_and_dqc_verify(tmp_path, capsys):
+    circuit = synth_qft_full(6)
+    network = dqc_compiler.Network.for_circuit(6, 2)
+    out = transpile(circuit, target=network.to_target(), layout_method="dqc", routing_method="dqc", seed_transpiler=1)
+    with open(tmp_path / "original.qpy", "wb") as handle:
+        qpy.dump(circuit, handle)
+    with open(tmp_path / "transpiled.qpy", "wb") as handle:
+        qpy.dump(out, handle)
+    write_atomically(tmp_path / "regrouped.qasm", dumps_qasm2(to_qpu_registers(out)).encode())
+    for distributed in ("transpiled.qpy", "regrouped.qasm"):
+        assert main(["verify", str(tmp_path / "original.qpy"), str(tmp_path / distributed)]) == 0, capsys.readouterr()

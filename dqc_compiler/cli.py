@@ -34,6 +34,7 @@ _COMPILE_EPILOG = """\
 examples:
   dqc compile benchmarks/circuits/qft_noswap_8.qasm --qpus 2 -o qft8.qasm --report qft8.json --verify
   dqc compile grover.qasm --network docs/networks/heterogeneous.json -o grover.qpy --json
+  dqc compile circuit.qpy --qpus 3 -o circuit_dist.qasm --qasm2   # QPY in, OpenQASM 2 out
   dqc compile shor.qasm --qpus 4 --seed 7 --partitioner contiguous
   dqc compile qft.qasm --qpus 4 -O 0      # the one-telegate-per-gate baseline, for comparison
   dqc compile benchmarks/circuits/qft_noswap_8.qasm --network line:4x2 --split out/ --timeline t.svg --verify
@@ -87,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "grid:2x3x4, star:5x8,comm=1; line:4 sizes the QPUs to the circuit")
     comp.add_argument("--comm-qubits", type=int, default=2, metavar="C",
                       help="comm qubits per QPU with --qpus (default: 2)")
-    comp.add_argument("-o", "--output", metavar="OUT", help="write the distributed circuit: OpenQASM 3, or QPY for .qpy")
+    comp.add_argument("-o", "--output", metavar="OUT",
+                      help="write the distributed circuit: OpenQASM 3 (2 with --qasm2), or QPY for .qpy")
+    comp.add_argument("--qasm2", action="store_true",
+                      help="write -o as OpenQASM 2: a one-bit register per tested bit, 'if(m==1) gate;'")
     comp.add_argument("--report", metavar="R.json", help="write the JSON report (see docs/report.md)")
     comp.add_argument("--verify", action="store_true", help="check equivalence with the input on qiskit-aer")
     comp.add_argument("--seed", type=int, default=None, help="seed for the partitioner and verification (default: 0)")
@@ -163,6 +167,8 @@ def _compile(args) -> int:
                 f"{args.input}: the circuit has {circuit.num_qubits} qubits but the network {args.network} "
                 f"holds only {network.capacity} data qubits"
             )
+    if args.qasm2 and (not args.output or Path(args.output).suffix.lower() == ".qpy"):
+        raise DQCError("--qasm2 needs an OpenQASM output file: -o OUT.qasm")
     for path in (args.output, args.report, args.timeline, args.draw_network):
         if path:
             _check_writable(path)
@@ -190,7 +196,7 @@ def _compile(args) -> int:
         equivalent = verdict.equivalent
     writers = []
     if args.output:
-        writers.append(circuit_writer(args.output, result.circuit))
+        writers.append(circuit_writer(args.output, result.circuit, qasm_version=2 if args.qasm2 else 3))
     if args.report:
         writers.append(lambda: write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode()))
     timeline = result.property_set["dqc_timeline"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from qiskit import QuantumCircuit, qasm2, qasm3, qpy
+from qiskit.circuit import ClassicalRegister, Clbit, IfElseOp
 
 from .errors import DQCError
 
@@ -160,15 +161,97 @@ def dumps_qasm3(circuit: QuantumCircuit) -> str:
     return f"{header}\n{LAYOUT_COMMENT}{json.dumps(layout, separators=(',', ':'))}\n{rest}"
 
 
-def circuit_writer(path: str | Path, circuit: QuantumCircuit) -> Callable[[], None]:
-    """A function that writes ``circuit`` to ``path`` (QPY for ``.qpy``, otherwise OpenQASM 3)."""
+def dumps_qasm2(circuit: QuantumCircuit) -> str:
+    """OpenQASM 2 text of a distributed circuit, with its layout as a leading comment line.
+
+    OpenQASM 2 conditions compare a whole register with an integer and guard one gate
+    (``if(c==1) x q[0];``). So every classical bit that an ``if`` tests is given a one-bit register
+    of its own (``qpu0_m`` bit 3 becomes ``creg qpu0_m3[1];``), each condition tests that register,
+    and an ``if`` body of several gates becomes one ``if`` per gate (the tested bit cannot change in
+    between). Registers whose bits no ``if`` tests (the input's, for the final measurements) are
+    kept as they are. ``qiskit.qasm2.loads`` reads the file back with ``IfElseOp`` conditions on
+    those one-bit registers; :func:`load_circuit` also restores the layout. Raises
+    :class:`DQCError` for what OpenQASM 2 cannot say (an ``else`` branch, a condition on several
+    bits, a measurement or reset inside an ``if``).
+    """
+    text = qasm2.dumps(_one_bit_conditions(circuit)).rstrip("\n") + "\n"
+    layout = (circuit.metadata or {}).get("dqc_layout")
+    if layout is None:
+        return text
+    header, _, rest = text.partition("\n")
+    return f"{header}\n{LAYOUT_COMMENT}{json.dumps(layout, separators=(',', ':'))}\n{rest}"
+
+
+def _one_bit_conditions(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` with each tested bit in a one-bit register and one gate per ``if`` (see :func:`dumps_qasm2`)."""
+    tested: set[Clbit] = set()
+    for instruction in circuit.data:
+        op = instruction.operation
+        if isinstance(op, IfElseOp):
+            target, value = op.condition
+            if not isinstance(target, Clbit) and not (isinstance(target, ClassicalRegister) and target.size == 1):
+                raise DQCError(f"OpenQASM 2 output: an 'if' tests {target.size} bits; only one-bit conditions are written")
+            if len(op.blocks) > 1 and op.blocks[1] is not None:
+                raise DQCError("OpenQASM 2 output: OpenQASM 2 has no 'else' branch")
+            tested.add(target if isinstance(target, Clbit) else target[0])
+    names = {r.name for r in circuit.qregs} | {r.name for r in circuit.cregs}
+    new_bit: dict[Clbit, Clbit] = {}
+    registers: list[ClassicalRegister] = []
+    for register in circuit.cregs:
+        if register.size == 1 or not any(bit in tested for bit in register):
+            registers.append(register)
+            continue
+        for index, bit in enumerate(register):
+            name = f"{register.name}{index}"
+            while name in names:
+                name += "_"
+            names.add(name)
+            single = ClassicalRegister(1, name)
+            registers.append(single)
+            new_bit[bit] = single[0]
+    loose = [bit for bit in circuit.clbits if not circuit.find_bit(bit).registers]
+    for bit in loose:  # OpenQASM 2 has no loose bits: a register for each
+        name = "c_loose"
+        while name in names:
+            name += "_"
+        names.add(name)
+        single = ClassicalRegister(1, name)
+        registers.append(single)
+        new_bit[bit] = single[0]
+    out = QuantumCircuit(*circuit.qregs, *registers, name=circuit.name, global_phase=circuit.global_phase)
+    out.metadata = dict(circuit.metadata or {})
+    register_of = {r[0]: r for r in registers if r.size == 1}
+    for instruction in circuit.data:
+        op = instruction.operation
+        clbits = [new_bit.get(bit, bit) for bit in instruction.clbits]
+        if not isinstance(op, IfElseOp):
+            out.append(op, instruction.qubits, clbits, copy=False)
+            continue
+        target, value = op.condition
+        bit = new_bit.get(target if isinstance(target, Clbit) else target[0], target if isinstance(target, Clbit) else target[0])
+        register = register_of[bit]
+        body = op.blocks[0]
+        where = dict(zip(body.qubits, instruction.qubits))
+        for inner in body.data:
+            if inner.operation.name in ("measure", "reset") or isinstance(inner.operation, IfElseOp) or inner.clbits:
+                raise DQCError(f"OpenQASM 2 output: '{inner.operation.name}' inside an 'if' cannot be written")
+            qubits = [where[q] for q in inner.qubits]
+            gate_body = QuantumCircuit(qubits, [bit])
+            gate_body.append(inner.operation, qubits)
+            out.append(IfElseOp((register, int(value)), gate_body), qubits, [bit])
+    return out
+
+
+def circuit_writer(path: str | Path, circuit: QuantumCircuit, qasm_version: int = 3) -> Callable[[], None]:
+    """A function that writes ``circuit`` to ``path``: QPY for ``.qpy``, otherwise OpenQASM 3
+    (or OpenQASM 2 with ``qasm_version=2``, see :func:`dumps_qasm2`)."""
     path = Path(path)
     if path.suffix.lower() == ".qpy":
         buffer = _io.BytesIO()
         qpy.dump(circuit, buffer)
         data = buffer.getvalue()
         return lambda: write_atomically(path, data)
-    text = dumps_qasm3(circuit)
+    text = dumps_qasm2(circuit) if qasm_version == 2 else dumps_qasm3(circuit)
     return lambda: write_atomically(path, text.encode())
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import networkx as nx
+from qiskit.transpiler import Target
 
 from .errors import DQCError
 
@@ -339,7 +340,7 @@ class Network:
             return 0.0
         return self._tables()["latency"].get(a, {}).get(b, DEFAULT_CLASSICAL_TIME)
 
-    def to_target(self):
+    def to_target(self) -> DQCTarget:
         """A qiskit :class:`~qiskit.transpiler.Target` of this machine.
 
         Physical qubits are numbered QPU by QPU, in network order: each QPU's ``data_qubits``,
@@ -348,12 +349,14 @@ class Network:
         the two-qubit gates of :data:`~dqc_compiler.gates.BASIS_2Q` on every ordered pair inside
         one QPU; ``epr`` on every ordered pair of comm qubits of two linked QPUs, with the link's
         ``ebit_time`` as its duration; ``if_else`` anywhere. Gates on three qubits are left out
-        (the compiler decomposes them for targets). The target pickles, as ``transpile(...,
+        (the compiler decomposes them for targets). The target is a :class:`DQCTarget`: its
+        ``network`` attribute is this network, which the ``dqc`` transpiler plugins read
+        (:mod:`dqc_compiler.plugin`). It pickles, network included, as ``transpile(...,
         num_processes=2)`` requires.
         """
         from qiskit.circuit import IfElseOp, Measure, Reset  # noqa: PLC0415 - keep import time low
         from qiskit.circuit.library import get_standard_gate_name_mapping  # noqa: PLC0415
-        from qiskit.transpiler import InstructionProperties, Target  # noqa: PLC0415
+        from qiskit.transpiler import InstructionProperties  # noqa: PLC0415
 
         from .gates import BASIS_1Q, BASIS_2Q, EPRGate  # noqa: PLC0415
 
@@ -361,7 +364,7 @@ class Network:
         for qpu in self.qpus:
             ranges.append((start, start + qpu.data_qubits, start + qpu.data_qubits + qpu.comm_qubits))
             start += qpu.data_qubits + qpu.comm_qubits
-        target = Target(description=f"dqc network of {self.num_qpus} QPUs", num_qubits=start)
+        target = DQCTarget(description=f"dqc network of {self.num_qpus} QPUs", num_qubits=start, network=self)
         standard = get_standard_gate_name_mapping()
         every = {(q,): None for q in range(start)}
         for name in BASIS_1Q:
@@ -438,6 +441,30 @@ def _equal_qpus(k: int, data_qubits: int, comm_qubits: int) -> list[QPU]:
     if isinstance(comm_qubits, bool) or not isinstance(comm_qubits, int) or comm_qubits < 0:
         raise DQCError(f"comm qubits per QPU must be a non-negative integer, got {comm_qubits!r}")
     return [QPU(f"qpu{i}", data_qubits, comm_qubits) for i in range(k)]
+
+
+class DQCTarget(Target):
+    """A qiskit :class:`~qiskit.transpiler.Target` that knows the :class:`Network` it models.
+
+    Built by :meth:`Network.to_target`. Qiskit's own passes see an ordinary target; the ``dqc``
+    layout and routing plugins (:mod:`dqc_compiler.plugin`) read ``target.network``. Pickling
+    keeps the network, so ``transpile(..., num_processes=2)`` works.
+    """
+
+    def __new__(cls, *args: Any, network: Network | None = None, **kwargs: Any):
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args: Any, network: Network | None = None, **kwargs: Any) -> None:
+        # Target initialises in __new__ (its core is in Rust); only the network is left to set.
+        self.network = network
+
+    def __getstate__(self) -> dict:
+        return {**super().__getstate__(), "network": self.network}
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        self.network = state.pop("network", None)
+        super().__setstate__(state)
 
 
 def _validate_source(qpus: Iterable[QPU], links: Iterable[Link], source: str) -> None:

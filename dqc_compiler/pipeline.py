@@ -16,6 +16,7 @@ from .passes import (
     CommuteForBursts,
     CheckSupportedInput,
     CountCost,
+    FixedPartition,
     GroupBursts,
     InsertTelegates,
     Normalise,
@@ -44,6 +45,7 @@ def generate_dqc_pass_manager(
     partitioner: str = "metis",
     optimization_level: int = DEFAULT_LEVEL,
     refine: bool = True,
+    partition: list[int] | None = None,
 ) -> PassManager:
     """The distribution pipeline for ``network`` as a qiskit :class:`PassManager`.
 
@@ -51,6 +53,8 @@ def generate_dqc_pass_manager(
     -> interaction graph -> partition -> (commute) -> bursts -> telegates -> schedule -> cost.
     ``optimization_level`` (0-3, see :data:`LEVELS`) picks how hard it works for fewer ebits;
     ``refine=False`` switches off the partition's local search (levels 2 and 3), for comparisons.
+    ``partition`` (input qubit -> QPU index) skips the search and uses that placement, as the
+    ``routing_method="dqc"`` transpiler plugin does with the layout it is given.
     Results beyond the circuit are in the pass manager's ``property_set`` (keys ``dqc_*``, see
     :mod:`dqc_compiler.passes`).
     """
@@ -64,7 +68,9 @@ def generate_dqc_pass_manager(
         # a gate kept whole on three qubits may need two copies on one QPU at once: not with one comm qubit
         Normalise(keep_multi=level >= 2 and all(q.comm_qubits != 1 for q in network.qpus)),
         BuildInteractionGraph(),
-        PartitionQubits(network, method=partitioner, seed=seed, level=level, refine=refine),
+        PartitionQubits(network, method=partitioner, seed=seed, level=level, refine=refine)
+        if partition is None
+        else FixedPartition(network, partition),
     ]
     if level >= 3:
         passes.append(CommuteForBursts())

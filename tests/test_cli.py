@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from qiskit import qasm3, qpy
+from qiskit import qasm2, qasm3, qpy
 
 from dqc_compiler.cli import main
+from dqc_compiler.io import load_circuit
 
 ROOT = Path(__file__).resolve().parent.parent
 QFT4 = ROOT / "benchmarks" / "circuits" / "qft_noswap_4.qasm"
@@ -223,6 +224,57 @@ def test_compile_qpy_and_json(tmp_path, capsys):
     assert code == 0, stderr
 
 
+GHZ8 = ROOT / "benchmarks" / "circuits" / "ghz_8.qasm"
+QFT8 = ROOT / "benchmarks" / "circuits" / "qft_noswap_8.qasm"
+
+
+def test_compile_qasm2_output(tmp_path, capsys):
+    """``--qasm2``: one-bit registers for tested bits, ``if (m == 1) gate;``; loads back and verifies."""
+    out, report_path = tmp_path / "OUT.qasm", tmp_path / "R.json"
+    code, stdout, stderr = run_cli(capsys, "compile", QFT8, "--qpus", 2, "-o", out, "--qasm2", "--report", report_path)
+    assert code == 0, stderr
+    text = out.read_text()
+    assert text.startswith("OPENQASM 2.0;\n// dqc-layout: ")
+    ifs = [line for line in text.splitlines() if line.startswith("if")]
+    assert ifs and all(re.fullmatch(r"if \((\w+) == 1\) [xz] \w+\[\d+\];", line) for line in ifs), ifs
+    tested = {re.match(r"if \((\w+)", line).group(1) for line in ifs}
+    assert all(f"creg {name}[1];" in text for name in tested)  # every tested register is one bit
+    assert any(re.fullmatch(r"qpu\d_m\d+", name) for name in tested)  # qpu0_m bit 1 became creg qpu0_m1[1]
+    circuit = qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+    report = json.loads(report_path.read_text())
+    assert circuit.count_ops()["epr"] == report["cost"]["ebits"]
+    assert all(len(i.operation.condition[0]) == 1 for i in circuit.data if i.operation.name == "if_else")
+    code, stdout, stderr = run_cli(capsys, "verify", QFT8, out, "--json")
+    assert code == 0, stderr
+    assert json.loads(stdout)["equivalent"] is True
+    broken = write(tmp_path / "broken.qasm", text.replace(ifs[0] + "\n", "", 1))
+    code, stdout, stderr = run_cli(capsys, "verify", QFT8, broken)
+    assert code == 1, (stdout, stderr)
+
+
+@pytest.mark.parametrize("argv, fragment", [(["--qasm2"], "--qasm2"), (["--qasm2", "-o", "OUT.qpy"], "--qasm2")])
+def test_qasm2_needs_an_openqasm_output(tmp_path, capsys, argv, fragment):
+    argv = [tmp_path / a if a.endswith(".qpy") else a for a in argv]
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2, *argv)
+    assert_one_line_error(code, stdout, stderr, fragment)
+    assert not list(tmp_path.iterdir())
+
+
+def test_compile_qpy_input(tmp_path, capsys):
+    """``dqc compile IN.qpy``: QPY in (OpenQASM 3 and 2 out), and ``dqc verify`` against the QPY original."""
+    original = load_circuit(GHZ8)
+    source = tmp_path / "IN.qpy"
+    with open(source, "wb") as handle:
+        qpy.dump(original, handle)
+    for extra in ([], ["--qasm2"]):
+        out = tmp_path / f"OUT{len(extra)}.qasm"
+        code, stdout, stderr = run_cli(capsys, "compile", source, "--qpus", 3, "-o", out, "--verify", *extra)
+        assert code == 0, stderr
+        assert "verification: equivalent" in stdout
+        code, stdout, stderr = run_cli(capsys, "verify", source, out)
+        assert code == 0, stderr
+
+
 def test_compile_seed_is_reproducible(tmp_path, capsys):
     qft8 = ROOT / "benchmarks" / "circuits" / "qft_noswap_8.qasm"
     runs = []
@@ -287,6 +339,24 @@ def test_verify_not_equivalent_exit_1(compiled, tmp_path, capsys):
     assert "NOT equivalent" in stdout
 
 
+@pytest.mark.parametrize("method", ["exact", "stabilizer", "random"])
+def test_verify_json_exit_codes_per_method(compiled, tmp_path, capsys, method):
+    """``dqc verify --json --method M``: 0 on the compiler's output, 1 on a broken one, 2 on an unreadable one."""
+    tmp, _ = compiled
+    text = (tmp / "OUT.qasm").read_text()
+    broken = write(tmp_path / "broken.qasm", re.sub(r"if \(\w+\[\d+\]\) \{\n\s*[xz] [^\n]*\n\}\n", "", text, count=1))
+    assert broken.read_text() != text  # a correction dropped: every check must see it
+    garbled = write(tmp_path / "garbled.qasm", text.replace("epr ", "epr(", 1))
+    expected = [(tmp / "OUT.qasm", 0, True), (broken, 1, False)]
+    for path, want, equivalent in expected:
+        code, stdout, stderr = run_cli(capsys, "verify", QFT4, path, "--json", "--method", method, "--seed", 1)
+        assert code == want, (path.name, stdout, stderr)
+        verdict = json.loads(stdout)
+        assert verdict["equivalent"] is equivalent and method.replace("exact", "choi").replace("random", "product") in verdict["method"]
+    code, stdout, stderr = run_cli(capsys, "verify", QFT4, garbled, "--json", "--method", method)
+    assert_one_line_error(code, stdout, stderr, "garbled.qasm:")
+
+
 def test_verify_bad_input(compiled, tmp_path, capsys):
     tmp, _ = compiled
     out = tmp / "OUT.qasm"
@@ -325,7 +395,7 @@ def test_verify_unreadable_distributed_as_subprocess(tmp_path):
     "argv, flags",
     [
         ([], ["compile", "verify", "--version"]),
-        (["compile"], ["--qpus", "--network", "--comm-qubits", "-o", "--output", "--report", "--verify", "--seed",
+        (["compile"], ["--qpus", "--network", "--comm-qubits", "-o", "--output", "--qasm2", "--report", "--verify", "--seed",
                        "--partitioner", "--json", "exit status"]),
         (["verify"], ["ORIGINAL", "DISTRIBUTED", "--report", "--method", "--seed", "--json", "exit status"]),
     ],

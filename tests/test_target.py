@@ -8,6 +8,7 @@ from qiskit.synthesis import synth_qft_full
 
 import dqc_compiler
 from dqc_compiler import Network
+from dqc_compiler.network import DQCTarget
 
 
 def test_target_models_local_gates_and_epr_between_linked_comm_qubits():
@@ -26,6 +27,9 @@ def test_target_models_local_gates_and_epr_between_linked_comm_qubits():
     assert target.instruction_supported("measure", (7,)) and "if_else" in target.operation_names
     again = pickle.loads(pickle.dumps(target))
     assert again.num_qubits == target.num_qubits and set(again.operation_names) == set(target.operation_names)
+    # the transpiler plugins find the network on the target, also after pickling (num_processes > 1)
+    assert isinstance(again, DQCTarget) and again.network == network and target.network is network
+    assert again.instruction_supported("epr", (2, 5)) and not again.instruction_supported("cx", (1, 3))
 
 
 def test_compiled_output_fits_the_target():

@@ -6,7 +6,7 @@ They talk through these ``property_set`` keys (documented in docs/passes.md):
 * ``dqc_output_permutation`` – list: input qubit -> the wire carrying its output once final swaps
   are absorbed (``dqc_absorbed_swaps`` counts them);
 * ``dqc_interaction_graph`` – networkx graph over input qubit indices, edge ``weight`` = two-qubit gates;
-* ``dqc_partition`` – list: input qubit index -> QPU index;
+* ``dqc_partition`` – list: input qubit index -> QPU index (searched, or given to ``FixedPartition``);
 * ``dqc_commutation`` – copies before and after commutation-aware reordering (level 3);
 * ``dqc_bursts`` – list of :class:`~dqc_compiler.passes.bursts.Burst`;
 * ``dqc_protocols`` – telegates opened and bursts split for lack of comm qubits;
@@ -21,6 +21,7 @@ from .final_swaps import AbsorbFinalSwaps
 from .normalise import Normalise
 from .interaction_graph import BuildInteractionGraph
 from .partition import PartitionQubits
+from .fixed_partition import FixedPartition
 from .commute import CommuteForBursts
 from .bursts import Burst, GroupBursts
 from .insert_telegates import InsertTelegates
@@ -34,6 +35,7 @@ __all__ = [
     "Normalise",
     "BuildInteractionGraph",
     "PartitionQubits",
+    "FixedPartition",
     "CommuteForBursts",
     "Burst",
     "GroupBursts",

@@ -3,6 +3,7 @@
     python benchmarks/run.py                        # everything; writes benchmarks/results.md + ebits_vs_k.png
     python benchmarks/run.py --k 2 --only qft       # a subset, printed only (use --output to write)
     python benchmarks/run.py --skip-large           # without the QFT-300 / 30-QPU case
+    python benchmarks/networks.py                   # the network section of results.md (line, ring, star, comm limits)
 
 For every circuit and k = 2, 3, 4 (equal all-to-all QPUs of capacity ceil(n/k), 2 comm qubits each)
 it compiles at optimisation levels 0-3 and verifies every output (`auto` up to --full-verify-up-to
@@ -24,6 +25,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 from rich.progress import Progress
+
+import networks  # noqa: E402 - benchmarks/networks.py, the network section of results.md
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -264,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     text = to_markdown(rows, qft300, random_cz, args.levels, command.strip())
     output = args.output or (HERE / "results.md" if full_run and not args.skip_large else None)
     if output:
+        keep = Path(output).read_text() if Path(output).exists() else ""
+        if networks.BEGIN in keep and networks.END in keep:  # the network section has its own runner
+            text += "\n" + keep[keep.index(networks.BEGIN): keep.index(networks.END) + len(networks.END)] + "\n"
         Path(output).write_text(text)
         if 0 in args.levels:
             plot(rows, Path(output).with_name("ebits_vs_k.png"))

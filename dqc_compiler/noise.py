@@ -1,4 +1,4 @@
-"""Noise: an Aer noise model of the network, a noisy copy of the distributed circuit, an analytic fidelity estimate, and noisy simulation against the ideal circuit."""
+"""Noise: the network's Aer noise model, a noisy copy of the output, a fidelity estimate, noisy simulation."""
 
 from __future__ import annotations
 
@@ -515,7 +515,8 @@ def simulate(
     outputs, note = _outputs(original, copy, record, measured, final, n)
     if figure == "auto":
         figure = "distribution" if record else "process"
-        if figure == "process" and (shots is not None or _exact_width(ctx, body, initial, final, True) > EXACT_MAX_QUBITS):
+        too_wide = _exact_width(ctx, body, initial, final, True) > EXACT_MAX_QUBITS
+        if figure == "process" and (shots is not None or too_wide):
             figure = "distribution"
     if figure == "process" and shots is not None:
         raise DQCError("the process fidelity needs the exact simulation; leave out --shots")
@@ -559,7 +560,8 @@ def _outputs(original, copy, record, measured, final, n) -> tuple[list[tuple[int
     """The output bits, in the order of the original's classical bits: (input qubit, the qubit of
     the distributed circuit measured into the bit of that name, or None when none is)."""
     if not record:
-        return [(i, final[i]) for i in range(n)], "all qubits in the computational basis (the circuit has no final measurements)"
+        note = "all qubits in the computational basis (the circuit has no final measurements)"
+        return [(i, final[i]) for i in range(n)], note
     by_name = {_clbit_name(copy, copy.find_bit(bit)): qubit for qubit, bit in measured.items()}
     ordered = sorted(record, key=lambda item: item[1].index)
     outputs = [(q, by_name.get(_clbit_name(original, location))) for q, location in ordered]
@@ -569,7 +571,8 @@ def _outputs(original, copy, record, measured, final, n) -> tuple[list[tuple[int
 
 def _ideal_probabilities(unitary: QuantumCircuit, qubits: list[int]) -> np.ndarray:
     if unitary.num_qubits > SHOTS_MAX_QUBITS:
-        raise DQCError(f"the original circuit has {unitary.num_qubits} qubits; at most {SHOTS_MAX_QUBITS} can be simulated")
+        raise DQCError(f"the original circuit has {unitary.num_qubits} qubits; "
+                       f"at most {SHOTS_MAX_QUBITS} can be simulated")
     return np.clip(np.asarray(Statevector(unitary).probabilities(qubits), dtype=float), 0.0, None)
 
 
@@ -689,7 +692,8 @@ def _deferred(ctx: _Context, body, sim: QuantumCircuit | None, fixed: dict, nois
                     if sim is None:
                         continue
                     sim.append(_controlled(inner.operation, state), [control, *targets])
-                    error = operation_error(inner.operation, [mapping[q] for q in inner.qubits], ctx.qpu_of, net) if noisy else None
+                    inner_qubits = [mapping[q] for q in inner.qubits]
+                    error = operation_error(inner.operation, inner_qubits, ctx.qpu_of, net) if noisy else None
                     if error is not None:
                         sim.append(_controlled_channel(error, state), [control, *targets])
         else:
@@ -792,7 +796,8 @@ def _exact_process(ctx: _Context, body, unitary: QuantumCircuit, initial, final,
 def _sampled_distribution(ctx: _Context, copy: QuantumCircuit, outputs, noisy: bool, shots: int,
                           seed: int | None) -> tuple[np.ndarray, int, str]:
     if copy.num_qubits > SHOTS_MAX_QUBITS:
-        raise DQCError(f"the distributed circuit has {copy.num_qubits} qubits; at most {SHOTS_MAX_QUBITS} can be sampled")
+        raise DQCError(f"the distributed circuit has {copy.num_qubits} qubits; "
+                       f"at most {SHOTS_MAX_QUBITS} can be sampled")
     out = ClassicalRegister(len(outputs), "dqc_out")
     sim = QuantumCircuit(*copy.qregs, out, *copy.cregs)
     finals = {q for _, q in outputs if q is not None}

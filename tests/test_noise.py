@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit import IfElseOp
-from qiskit.quantum_info import Operator, process_fidelity
+from qiskit.quantum_info import process_fidelity
 from qiskit.synthesis import synth_qft_full
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import depolarizing_error, thermal_relaxation_error
@@ -229,6 +229,8 @@ def test_noise_model_is_local_to_each_qpu_and_the_original_is_untouched():
             assert set(q for qubits in error["gate_qubits"] for q in qubits) <= a_qubits, error
     assert any(error["operations"] == [EPR_LABEL] for error in noisy)
     assert sum(1 for i in copy.data if i.operation.name == "delay") > 0
+    direct = noise_model(result.network, result.circuit).to_dict()["errors"]  # the compiler's output itself
+    assert any(error["operations"] == ["epr"] for error in direct)
     assert len([i for i in copy.data if i.operation.name != "delay"]) == len(result.circuit.data)
 
 

@@ -55,8 +55,8 @@ def predict(network: Network, title: str) -> None:
         result = compile(grover(marked), network, seed=0)
         outcome = simulate(grover(marked), result)
         successes.append(outcome.top_outcome_probability)
-        print(f"  marked {marked}: {result.report['cost']['ebits']} ebits, success {outcome.top_outcome_probability:.4f}, "
-              f"estimate {estimate_fidelity(result)['estimate']:.4f}")
+        print(f"  marked {marked}: {result.report['cost']['ebits']} ebits, "
+              f"success {outcome.top_outcome_probability:.4f}, estimate {estimate_fidelity(result)['estimate']:.4f}")
     print(f"  mean success {sum(successes) / 4:.4f} (published {PUBLISHED_GROVER:.2f})")
 
 

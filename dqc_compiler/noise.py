@@ -577,11 +577,12 @@ def _ideal_probabilities(unitary: QuantumCircuit, qubits: list[int]) -> np.ndarr
 
 
 class _Pools:
-    """Qubits of the exact simulation: data positions fixed, comm qubits pooled per QPU (a comm
-    qubit takes a pool qubit from its first use to its reset), bits pooled as ancillas."""
+    """Qubits of the exact simulation: data positions fixed, comm qubits pooled (a comm qubit takes
+    a pool qubit from its first use to its reset), bit carriers pooled as ancillas. Errors are
+    chosen from the distributed circuit's own qubits, so one pool serves every QPU."""
 
-    def __init__(self, sim: QuantumCircuit | None, fixed: dict, qpu_of: dict):
-        self.sim, self.fixed, self.qpu_of = sim, fixed, qpu_of
+    def __init__(self, sim: QuantumCircuit | None, fixed: dict):
+        self.sim, self.fixed = sim, fixed
         self.free: dict = {}
         self.assigned: dict = {}
         self.width = len(fixed)
@@ -597,13 +598,13 @@ class _Pools:
         if q in self.fixed:
             return self.fixed[q]
         if q not in self.assigned:
-            pool = self.free.setdefault(("qpu", self.qpu_of[q]), [])
+            pool = self.free.setdefault("comm", [])
             self.assigned[q] = pool.pop() if pool else self._new()
         return self.assigned[q]
 
     def release(self, q: Qubit) -> None:
         if q in self.assigned:
-            self.free[("qpu", self.qpu_of[q])].append(self.assigned.pop(q))
+            self.free["comm"].append(self.assigned.pop(q))
 
     def bit(self) -> Qubit:
         pool = self.free.setdefault("bits", [])
@@ -638,7 +639,7 @@ def _deferred(ctx: _Context, body, sim: QuantumCircuit | None, fixed: dict, nois
     qubit itself when it is only reset before the bit's last read (its reset is postponed until
     then), otherwise an ancilla that a ``cx`` copies it onto. A readout error flips the carrier.
     """
-    pools = _Pools(sim, fixed, ctx.qpu_of)
+    pools = _Pools(sim, fixed)
     last = _last_reads(body)
     uses: dict = {}
     for position, instruction in enumerate(body):

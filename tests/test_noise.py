@@ -130,6 +130,22 @@ def test_perfect_network_estimates_exactly_one_and_simulates_the_ideal(circuit):
     assert outcome.method == "density_matrix/exact"
 
 
+def test_entanglement_swapping_simulates_exactly():
+    circuit = QuantumCircuit(3, 3)
+    circuit.h(0)
+    circuit.cx(0, 2)
+    circuit.t(2)
+    circuit.cx(2, 0)
+    circuit.cx(0, 1)
+    circuit.cx(1, 2)  # a triangle of interactions: one pair is not neighbours on the line
+    circuit.measure(range(3), range(3))
+    result = compile(circuit, Network.line(3, 1), seed=1)
+    assert result.report["cost"]["entanglement_swaps"] >= 1
+    outcome = simulate(circuit, result)
+    assert outcome.method == "density_matrix/exact"
+    assert outcome.hellinger_fidelity == pytest.approx(1.0, abs=1e-9)
+
+
 def test_a_broken_distributed_circuit_simulates_clearly_worse():
     circuit = _qft3()
     result = compile(circuit, Network.all_to_all(2, 2), seed=1)

@@ -172,10 +172,17 @@ def _context(target, network: Network | None, layout: dict | None, timeline: lis
     return _Context(circuit, network, layout, timeline, qpu_of, data)
 
 
-def idle_periods(ctx: _Context) -> list[Idle]:
-    """Every gap in which a qubit holds information and waits: data qubits from time 0 until their
-    final measurement (or the end of the program), comm qubits from the ``epr`` that fills them to
-    the ``reset`` that frees them."""
+def idle_periods(
+    target, network: Network | None = None, layout: dict | None = None, timeline: list[Slot] | None = None
+) -> list[Idle]:
+    """Every gap in which a qubit holds information and waits, from the schedule of ``target`` (a
+    compile result, or a distributed circuit with ``network``): data qubits from time 0 until their
+    final measurement (or the end of the program), comm qubits from the end of the ``epr`` that
+    fills them until they are measured or reset. These are the delays of :func:`noisy_circuit`."""
+    return _idle_periods(_context(target, network, layout, timeline))
+
+
+def _idle_periods(ctx: _Context) -> list[Idle]:
     makespan = max((s.end for s in ctx.timeline), default=0.0)
     free = {q: 0.0 for q in ctx.data}
     held: dict = {}  # comm qubit -> (free since, link of its pair)
@@ -196,7 +203,7 @@ def idle_periods(ctx: _Context) -> list[Idle]:
                     measured.add(q)
             elif slot.name == "epr":
                 held[q] = (slot.end, ctx.network.link(*slot.qpus))
-            elif slot.name == "reset":
+            elif slot.name in ("reset", "measure"):  # a measured comm qubit holds a classical bit
                 held.pop(q, None)
             elif q in held:
                 held[q] = (slot.end, held[q][1])
@@ -248,7 +255,7 @@ def estimate_fidelity(
             add(f"gates_{k}q" if k <= 2 else "gates_multi", 1.0 - gate_infidelity(_gate_error(qpu, k), k))
     idle_time: dict = {}
     pair_time: dict = {}
-    for gap in idle_periods(ctx):
+    for gap in _idle_periods(ctx):
         idle_time[gap.qubit] = idle_time.get(gap.qubit, 0.0) + gap.duration
         if gap.link is not None:
             pair_time[(gap.qubit, gap.link)] = pair_time.get((gap.qubit, gap.link), 0.0) + gap.duration
@@ -295,7 +302,7 @@ def _build_noisy(ctx: _Context) -> QuantumCircuit:
     copy = ctx.circuit.copy_empty_like()
     copy.metadata = {**(ctx.circuit.metadata or {}), "dqc_layout": ctx.layout}
     waiting: dict = {}
-    for gap in idle_periods(ctx):
+    for gap in _idle_periods(ctx):
         waiting.setdefault(gap.before, []).append(gap)
     for position, slot in enumerate(ctx.timeline):
         for gap in waiting.get(position, []):

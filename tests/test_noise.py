@@ -255,17 +255,11 @@ def test_idle_delays_cover_the_schedule_gaps():
     result = compile(_ghz3(), net, seed=1)
     copy, model = noisy_circuit(result)
     delays = [i.operation for i in copy.data if i.operation.name == "delay"]
-    gaps = idle_periods(_context_of(result))
+    gaps = idle_periods(result)
     assert len(delays) == len(gaps)
     assert sum(d.duration for d in delays) == pytest.approx(sum(g.duration for g in gaps))
     assert all(d.label.startswith(IDLE_LABEL + "/") for d in delays)
     assert any(label.startswith(IDLE_LABEL) for label in model.noise_instructions)
-
-
-def _context_of(result):
-    from dqc_compiler.noise import _context  # noqa: PLC0415
-
-    return _context(result, None, None, None)
 
 
 # ---------------------------------------------------------------------- the 2025 two-module experiment

@@ -1,4 +1,4 @@
-"""The ``dqc`` command line: ``dqc compile`` and ``dqc verify``."""
+"""The ``dqc`` command line: ``dqc compile``, ``dqc verify`` and ``dqc simulate``."""
 
 from __future__ import annotations
 
@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="draw the communication schedule (.svg, .png or .pdf): a lane per QPU, ebits and messages")
     comp.add_argument("--draw-network", metavar="FILE",
                       help="draw the network with the qubits placed on each QPU and the ebits per link (.svg/.png/.pdf)")
+    comp.add_argument("--estimate-fidelity", action="store_true",
+                      help="estimate the fidelity the output delivers under the network's noise (report key "
+                           "'fidelity'; see docs/noise.md)")
 
     ver = commands.add_parser(
         "verify", help="check a distributed circuit against the original", epilog=_VERIFY_EPILOG,
@@ -121,7 +124,41 @@ def build_parser() -> argparse.ArgumentParser:
                           "Clifford-ised stabilizer check")
     ver.add_argument("--seed", type=int, default=None, help="simulator seed (default: 0)")
     ver.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    _add_simulate_parser(commands)
     return parser
+
+
+_SIMULATE_EPILOG = """\
+examples:
+  dqc simulate grover2.qasm grover2_distributed.qasm --network docs/networks/oxford2025.json --noisy
+  dqc simulate qft4.qasm qft4_distributed.qasm --network line:2x2 --shots 8000 --json
+
+Without --noisy the distributed circuit runs noiselessly (a broken output shows as a fidelity below 1).
+Exact (density matrix, every measurement deferred) when it fits in 11 qubits, else sampled.
+exit status: 0 simulated, 2 unusable input.
+"""
+
+
+def _add_simulate_parser(commands) -> None:
+    sim = commands.add_parser(
+        "simulate", help="run a distributed circuit under the network's noise and compare with the ideal",
+        description="Run DISTRIBUTED on qiskit-aer (with the noise of --network when --noisy) and compare its "
+                    "output with the ideal ORIGINAL: Hellinger fidelity and total-variation distance of the final "
+                    "measurements, or the process fidelity of a circuit without measurements.",
+        epilog=_SIMULATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sim.add_argument("original", metavar="ORIGINAL", help="the monolithic circuit (.qasm or .qpy)")
+    sim.add_argument("distributed", metavar="DISTRIBUTED", help="the distributed circuit (.qasm or .qpy)")
+    sim.add_argument("--network", metavar="NET", required=True,
+                     help="the network DISTRIBUTED was compiled for: a file (with its noise keys) or a preset")
+    sim.add_argument("--report", metavar="R.json", help="compile report whose layout is used")
+    sim.add_argument("--noisy", action="store_true", help="apply the network's noise model (default: noiseless)")
+    sim.add_argument("--shots", type=int, default=None, metavar="N",
+                     help="sample N shots with native dynamic circuits instead of the exact simulation")
+    sim.add_argument("--figure", choices=("auto", "distribution", "process"), default="auto",
+                     help="auto (default): the output distribution when ORIGINAL has final measurements, "
+                          "else the process fidelity (Choi state) when it fits")
+    sim.add_argument("--seed", type=int, default=None, help="simulator seed for --shots (default: 0)")
+    sim.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return _compile(args) if args.command == "compile" else _verify(args)
+        return {"compile": _compile, "verify": _verify, "simulate": _simulate}[args.command](args)
     except BrokenPipeError:  # `dqc compile --json | head`: the reader left; not an error of ours
         sys.stderr.close()
         return EXIT_EQUIVALENT
@@ -194,6 +231,10 @@ def _compile(args) -> int:
             report["verification"] = verdict.to_dict()
             report["timing"]["verify_seconds"] = round(time.perf_counter() - start, 3)
         equivalent = verdict.equivalent
+    if args.estimate_fidelity:
+        from .noise import estimate_fidelity  # noqa: PLC0415 - only with --estimate-fidelity
+
+        report["fidelity"] = estimate_fidelity(result)
     writers = []
     if args.output:
         writers.append(circuit_writer(args.output, result.circuit, qasm_version=2 if args.qasm2 else 3))
@@ -216,6 +257,13 @@ def _compile(args) -> int:
     else:
         print(_summary(args, report))
     return EXIT_EQUIVALENT if equivalent else EXIT_NOT_EQUIVALENT
+
+
+def _load_network(spec: str, num_qubits: int) -> Network:
+    """A network file, or a preset such as ``line:4x8``."""
+    if ":" in spec and not Path(spec).exists():
+        return Network.from_spec(spec, num_qubits)
+    return Network.from_file(spec)
 
 
 def _check_writable(path: str) -> None:
@@ -254,6 +302,9 @@ def _summary(args, report: dict) -> str:
         notes.append(f"{report['optimization']['absorbed_final_swaps']} final swaps absorbed into layout.final")
     if notes:
         lines.append("  " + "; ".join(notes))
+    if "fidelity" in report:
+        lines.append(f"  estimated fidelity {report['fidelity']['estimate']:.4g}"
+                     + (" (noiseless network)" if report["fidelity"]["noiseless"] else ""))
     if "verification" in report:
         v = report["verification"]
         word = "equivalent" if v["equivalent"] else "NOT EQUIVALENT"
@@ -310,6 +361,61 @@ def _verify(args) -> int:
         figures = ", ".join(f"{c.method}: min P(all 0) {c.figure:.9g} over {c.shots} shots, {c.qubits} qubits" for c in verdict.checks)
         print(f"{args.distributed}: {word} to {args.original}{detail}" + (f" ({figures}, {seconds:.2f}s)" if figures else ""))
     return EXIT_EQUIVALENT if verdict.equivalent else EXIT_NOT_EQUIVALENT
+
+
+def _read_layout(path: str) -> dict:
+    """The ``layout`` object of a compile report."""
+    try:
+        return json.loads(Path(path).read_text())["layout"]
+    except FileNotFoundError:
+        raise DQCError(f"{path}: report file not found") from None
+    except UnicodeDecodeError:
+        raise DQCError(f"{path}: not a text file (JSON report expected)") from None
+    except OSError as exc:
+        raise DQCError(f"{path}: cannot read report ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise DQCError(f"{path}:{exc.lineno}: malformed report JSON: {exc.msg}") from None
+    except (KeyError, TypeError):
+        raise DQCError(f"{path}: no 'layout' object in the report") from None
+
+
+def _simulate(args) -> int:
+    from .noise import simulate  # noqa: PLC0415 - keep `dqc compile` start-up light
+
+    original = load_circuit(args.original)
+    try:
+        PassManager([CheckSupportedInput()]).run(original)
+    except DQCError as exc:
+        raise DQCError(f"{args.original}: {exc}") from None
+    distributed = load_circuit(args.distributed)
+    network = _load_network(args.network, original.num_qubits)
+    layout = _read_layout(args.report) if args.report else None
+    if args.shots is not None and args.shots < 1:
+        raise DQCError(f"--shots must be a positive integer, got {args.shots}")
+    with _status(args, "simulating on qiskit-aer"):
+        try:
+            outcome = simulate(original, distributed, network, layout, noisy=args.noisy, shots=args.shots,
+                               seed=args.seed, figure=args.figure)
+        except DQCError as exc:  # the original passed its checks: the distributed side or the network is at fault
+            source = args.report if args.report and "layout" in str(exc) else args.distributed
+            raise DQCError(f"{source}: {exc}") from None
+    result = {**outcome.to_dict(), "original": args.original, "distributed": args.distributed, "network": args.network}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return EXIT_EQUIVALENT
+    kind = "noisy" if args.noisy else "noiseless"
+    if outcome.figure == "process":
+        figures = f"process fidelity {outcome.process_fidelity:.6g}"
+    else:
+        figures = (f"Hellinger fidelity {outcome.hellinger_fidelity:.6g}, total variation distance "
+                   f"{outcome.total_variation_distance:.6g}, P({outcome.top_outcome}) "
+                   f"{outcome.top_outcome_probability:.6g} (ideal {outcome.ideal_top_outcome_probability:.6g})")
+    where = f"{outcome.method}, {outcome.qubits} qubits" + (f", {outcome.shots} shots" if outcome.shots else "")
+    print(f"{args.distributed} ({kind}, {args.network}) vs {args.original}: {figures}")
+    print(f"  measured: {outcome.measured}; {where}, {outcome.seconds:.2f}s")
+    if outcome.estimate is not None:
+        print(f"  analytic estimate (product of operation fidelities): {outcome.estimate:.6g}")
+    return EXIT_EQUIVALENT
 
 
 if __name__ == "__main__":  # pragma: no cover

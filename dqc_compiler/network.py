@@ -36,13 +36,28 @@ _SPEC = re.compile(r"^(?P<kind>" + "|".join(PRESETS) + r"):(?P<shape>\d+(?:x\d+)
 
 @dataclass(frozen=True)
 class QPU:
-    """One quantum processor: ``data_qubits`` hold the computation, ``comm_qubits`` hold ebits."""
+    """One quantum processor: ``data_qubits`` hold the computation, ``comm_qubits`` hold ebits.
+
+    Noise (all optional, noiseless by default; see docs/noise.md): ``gate_error_1q`` and
+    ``gate_error_2q`` are depolarizing probabilities of its one- and two-qubit gates,
+    ``readout_error`` the chance a measurement reports the wrong bit, ``t1`` and ``t2`` the
+    relaxation and coherence times of its idle qubits, in the network's time units.
+    """
 
     name: str
     data_qubits: int
     comm_qubits: int = DEFAULT_COMM_QUBITS
     gate_time: float = DEFAULT_GATE_TIME
     measure_time: float = DEFAULT_MEASURE_TIME
+    gate_error_1q: float = 0.0
+    gate_error_2q: float = 0.0
+    readout_error: float = 0.0
+    t1: float = math.inf
+    t2: float = math.inf
+
+    @property
+    def noiseless(self) -> bool:
+        return not (self.gate_error_1q or self.gate_error_2q or self.readout_error) and self.t1 == self.t2 == math.inf
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,12 @@ class Link:
     fidelity: float = 1.0
     classical_time: float = DEFAULT_CLASSICAL_TIME
     success_probability: float = 1.0
+    #: Coherence time of a stored half of this link's pairs (pure dephasing), infinite by default.
+    pair_dephasing_time: float = math.inf
+
+    @property
+    def noiseless(self) -> bool:
+        return self.fidelity == 1.0 and self.pair_dephasing_time == math.inf
 
     @property
     def expected_ebit_time(self) -> float:
@@ -210,6 +231,7 @@ class Network:
                     comm_qubits=_count(raw.get("comm_qubits", DEFAULT_COMM_QUBITS), f"{where}.comm_qubits", 0),
                     gate_time=_time(raw.get("gate_time", DEFAULT_GATE_TIME), f"{where}.gate_time"),
                     measure_time=_time(raw.get("measure_time", DEFAULT_MEASURE_TIME), f"{where}.measure_time"),
+                    **_qpu_noise(raw, where),
                 )
             )
         names = [q.name for q in qpus]
@@ -239,6 +261,7 @@ class Network:
                         fidelity=fidelity,
                         classical_time=_time(extra.get("classical_time", DEFAULT_CLASSICAL_TIME), f"{where}.classical_time"),
                         success_probability=success,
+                        pair_dephasing_time=_lifetime(extra, "pair_dephasing_time", where),
                     )
                 )
         _validate_source(qpus, links, source)
@@ -396,10 +419,46 @@ class Network:
 
         return Network([replace(q, comm_qubits=max(q.comm_qubits, comm_qubits)) for q in self.qpus], list(self.links))
 
+    def with_noise(
+        self,
+        *,
+        gate_error_1q: float | None = None,
+        gate_error_2q: float | None = None,
+        readout_error: float | None = None,
+        t1: float | None = None,
+        t2: float | None = None,
+        link_fidelity: float | None = None,
+        pair_dephasing_time: float | None = None,
+    ) -> "Network":
+        """The same network with the given noise on every QPU and link (None keeps a value)."""
+        from dataclasses import replace  # noqa: PLC0415
+
+        qpu_values = {"gate_error_1q": gate_error_1q, "gate_error_2q": gate_error_2q,
+                      "readout_error": readout_error, "t1": t1, "t2": t2}
+        link_values = {"fidelity": link_fidelity, "pair_dephasing_time": pair_dephasing_time}
+        qpu_changes = {k: v for k, v in qpu_values.items() if v is not None}
+        link_changes = {k: v for k, v in link_values.items() if v is not None}
+        qpus = [replace(q, **qpu_changes) for q in self.qpus]
+        links = [replace(link, **link_changes) for link in self.links]
+        for q in qpus:
+            _check_qpu_noise(q, "network")
+        for link in links:
+            if not 0.0 <= link.fidelity <= 1.0:
+                raise DQCError(f"network: link fidelity must be in [0, 1], got {link.fidelity}")
+        return Network(qpus, links)
+
+    @property
+    def noiseless(self) -> bool:
+        """True when no QPU or link carries noise (the default)."""
+        return all(q.noiseless for q in self.qpus) and all(link.noiseless for link in self.links)
+
     def describe_link(self, link: Link) -> dict:
         """A link as the network file writes it (every key)."""
-        return {"between": list(link.between), "ebit_time": link.ebit_time, "fidelity": link.fidelity,
+        data = {"between": list(link.between), "ebit_time": link.ebit_time, "fidelity": link.fidelity,
                 "classical_time": link.classical_time, "success_probability": link.success_probability}
+        if link.pair_dephasing_time != math.inf:
+            data["pair_dephasing_time"] = link.pair_dephasing_time
+        return data
 
     def to_dict(self) -> dict:
         """The report's ``network`` field."""
@@ -489,6 +548,45 @@ def _validate_source(qpus: Iterable[QPU], links: Iterable[Link], source: str) ->
         if pair in pairs:
             raise DQCError(f"{source}: link {a}-{b} is listed twice")
         pairs.add(pair)
+
+
+def _qpu_noise(raw: dict, where: str) -> dict:
+    """The optional noise keys of a QPU object (docs/noise.md), checked."""
+    values = {key: _probability(raw[key], f"{where}.{key}")
+              for key in ("gate_error_1q", "gate_error_2q", "readout_error") if key in raw}
+    values["t1"] = _lifetime(raw, "t1", where)
+    values["t2"] = _lifetime(raw, "t2", where)
+    if values["t2"] > 2 * values["t1"]:
+        raise DQCError(f"{where} ('{raw['name']}'): t2 = {values['t2']:g} exceeds 2 * t1 = {2 * values['t1']:g} "
+                       "(a qubit's T2 is at most twice its T1)")
+    return values
+
+
+def _check_qpu_noise(qpu: QPU, source: str) -> None:
+    for key in ("gate_error_1q", "gate_error_2q", "readout_error"):
+        _probability(getattr(qpu, key), f"{source}: QPU '{qpu.name}' {key}")
+    for key in ("t1", "t2"):
+        value = getattr(qpu, key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise DQCError(f"{source}: QPU '{qpu.name}' {key}: expected a positive number, got {value!r}")
+    if qpu.t2 > 2 * qpu.t1:
+        raise DQCError(f"{source}: QPU '{qpu.name}': t2 = {qpu.t2:g} exceeds 2 * t1 = {2 * qpu.t1:g}")
+
+
+def _probability(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise DQCError(f"{where}: expected a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _lifetime(raw: dict, key: str, where: str) -> float:
+    """An optional positive time (T1, T2, a dephasing time); absent means infinite (no decay)."""
+    if key not in raw:
+        return math.inf
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value <= 0:
+        raise DQCError(f"{where}.{key}: expected a positive number, got {value!r}")
+    return float(value)
 
 
 def _count(value: Any, where: str, minimum: int) -> int:

@@ -6,7 +6,7 @@ networks, the fidelity estimated under example noise, and what a limit of one co
     python benchmarks/networks.py --print --circuits qft_noswap_16 --networks line:4 all_to_all:4 --no-comm-limit
 
 Every output is verified (`auto` up to 12 qubits, the Clifford-ised stabilizer check above).
-`python benchmarks/run.py` runs this too at the end of a full run.
+`python benchmarks/run.py` keeps this section when it rewrites results.md.
 """
 
 from __future__ import annotations

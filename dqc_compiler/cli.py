@@ -328,19 +328,8 @@ def _verify(args) -> int:
     distributed = load_circuit(args.distributed)
     layout, report = None, None
     if args.report:
-        try:
-            report = json.loads(Path(args.report).read_text())
-            layout = report["layout"]
-        except FileNotFoundError:
-            raise DQCError(f"{args.report}: report file not found") from None
-        except UnicodeDecodeError:
-            raise DQCError(f"{args.report}: not a text file (JSON report expected)") from None
-        except OSError as exc:
-            raise DQCError(f"{args.report}: cannot read report ({exc.strerror})") from None
-        except json.JSONDecodeError as exc:
-            raise DQCError(f"{args.report}:{exc.lineno}: malformed report JSON: {exc.msg}") from None
-        except (KeyError, TypeError):
-            raise DQCError(f"{args.report}: no 'layout' object in the report") from None
+        report = _read_report(args.report)
+        layout = report["layout"]
     with _status(args, "verifying on qiskit-aer"):
         start = time.perf_counter()
         try:
@@ -365,8 +354,15 @@ def _verify(args) -> int:
 
 def _read_layout(path: str) -> dict:
     """The ``layout`` object of a compile report."""
+    return _read_report(path)["layout"]
+
+
+def _read_report(path: str) -> dict:
+    """A compile report, which must have a ``layout`` object."""
     try:
-        return json.loads(Path(path).read_text())["layout"]
+        report = json.loads(Path(path).read_text())
+        report["layout"]  # a missing layout (or a report that is no object) raises below
+        return report
     except FileNotFoundError:
         raise DQCError(f"{path}: report file not found") from None
     except UnicodeDecodeError:

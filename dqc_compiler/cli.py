@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--optimal", action="store_true",
                       help="place the qubits by the certified optimum of the level-2 burst model (python-sat; "
                            "small circuits) instead of the heuristic partitioner; see `dqc bound`")
-    comp.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="S",
+    comp.add_argument("--time-limit", type=_seconds, default=None, metavar="S",
                       help=f"with --optimal: seconds the search may take (default: {DEFAULT_TIME_LIMIT:g}); "
                            "when they run out, the best placement found is used and optimality is not proven")
 
@@ -193,6 +193,8 @@ def _compile(args) -> int:
                 f"{args.input}: the circuit has {circuit.num_qubits} qubits but the network {args.network} "
                 f"holds only {network.capacity} data qubits"
             )
+    if args.time_limit is not None and not args.optimal:
+        raise DQCError("--time-limit applies only with --optimal")
     for path in (args.output, args.report):
         if path:
             _check_writable(path)
@@ -201,7 +203,7 @@ def _compile(args) -> int:
             result = compile_circuit(
                 circuit, network, seed=args.seed, partitioner=args.partitioner,
                 optimization_level=args.optimization_level,
-                optimal=args.optimal, time_limit=args.time_limit if args.optimal else None,
+                optimal=args.optimal, time_limit=args.time_limit or DEFAULT_TIME_LIMIT,
             )
         except DQCError as exc:  # the pipeline does not know the file name; name it
             raise DQCError(f"{args.input}: {exc}") from None

@@ -20,7 +20,7 @@ from qiskit.transpiler import PassManager
 
 from .errors import DQCError
 from .network import Network
-from .segments import RUN_COMBINATIONS, BurstModel, build_model, min_copy_count, run_options
+from .segments import BurstModel, build_model, min_copy_count, run_options
 
 logger = logging.getLogger(__name__)
 
@@ -406,8 +406,8 @@ def optimum(
     ``"rc2"`` runs the core-guided MaxSAT solver RC2, whose cores raise a lower bound as it goes.
     ``"enumerate"`` scores every placement up to symmetry with the exact cover (a proof by
     exhaustion). ``"hybrid"`` (default) enumerates when that is little work (:data:`ENUMERATE_WORK`),
-    else descends for 3/4 of the time limit and gives what is left to RC2, for a better lower
-    bound when the descent did not finish.
+    else descends; either gets 3/4 of the time limit, and RC2 what is left, for a better lower
+    bound when the first did not finish.
     """
     if method not in METHODS:
         raise DQCError(f"unknown method '{method}' (choose from {', '.join(METHODS)})")
@@ -428,11 +428,12 @@ def optimum(
             warm_start = fill_idle([-1] * n, network)
     if len(warm_start) != n or any(not 0 <= p < network.num_qpus for p in warm_start):
         raise DQCError(f"warm start must give a QPU index for each of the {n} qubits")
-    state = {"parts": None, "ebits": None}
+    state = {"parts": None, "ebits": None, "inexact": False}
 
     def improve(parts: list[int], shown: int | None = None) -> None:
         """Keep ``parts`` if it beats the best so far; ``shown``: a count a SAT model proves reachable."""
-        value = min_copy_count(model, parts)[0] if parts else 0
+        value, exact = min_copy_count(model, parts) if parts else (0, True)
+        state["inexact"] |= not exact
         if shown is not None:
             value = min(value, shown)
         if state["ebits"] is None or value < state["ebits"]:
@@ -444,25 +445,28 @@ def optimum(
     lower = component_bound(model, network)
     info = {"name": SOLVER, "method": method, "upper_start": state["ebits"], "lower_start": lower}
     if state["ebits"] is not None and lower >= state["ebits"]:
+        info["method"] = "bound"  # the warm start meets the component bound
         return _result(state, lower, start, info, time_limit)
     classes = twin_classes(network)
     qubits = interacting_qubits(model)
-    combinations = 1  # at most this many ways to place the gates on three qubits, per placement
-    for gate_qubits, _ in {(g, sides) for _, g, sides in model.compact_multi}:
-        combinations = min(combinations * min(len(gate_qubits), network.num_qpus), RUN_COMBINATIONS + 1)
-    work = max(1, len(model.compact) + len(model.compact_multi)) * combinations
-    if method == "enumerate" or (
-        method == "hybrid"
-        and combinations <= RUN_COMBINATIONS
-        and count_placements(qubits, n, network, classes, ENUMERATE_WORK // work) * work <= ENUMERATE_WORK
-    ):
+    work = max(1, len(model.compact) + len(model.compact_multi))
+    cheap = method == "hybrid" and count_placements(qubits, n, network, classes, ENUMERATE_WORK // work) * work <= ENUMERATE_WORK
+    if method == "enumerate" or cheap:
         info["method"] = "enumerate"
-        complete = _enumerate(model, network, qubits, n, classes, deadline, improve)
-        if complete and combinations <= RUN_COMBINATIONS:  # every placement scored exactly
-            lower = state["ebits"] if state["ebits"] is not None else 0
-        if state["ebits"] is None:
-            raise DQCError("no placement on this network lets every nonlocal gate use a link")
-        return _result(state, lower, start, info, time_limit)
+        share = deadline if method == "enumerate" else deadline.share(DESCEND_SHARE)
+        complete = _enumerate(model, network, qubits, n, classes, share, improve)
+        if complete and not state["inexact"]:  # every placement scored exactly
+            if state["ebits"] is None:
+                raise DQCError("no placement on this network lets every nonlocal gate use a link")
+            return _result(state, state["ebits"], start, info, time_limit)
+        if method == "enumerate" or state["ebits"] is None:
+            if state["ebits"] is None:
+                raise DQCError("no placement found within the time limit")
+            return _result(state, lower, start, info, time_limit)
+        # out of time: RC2 raises the lower bound in what is left; some Toffoli places chosen
+        # greedily: no proof yet, the MaxSAT search takes over
+        method = "rc2" if not complete else "hybrid"
+        info["method"] = f"enumerate+{method}"
     encoding = encode(model, network)
     softs = list(encoding.c.values())
     info.update(variables=encoding.pool.top, clauses=len(encoding.hard), copies=len(softs))

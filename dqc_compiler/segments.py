@@ -309,30 +309,45 @@ def run_options(qubits: tuple, sides: tuple, parts) -> list[tuple[int, list[tupl
     return options
 
 
-#: :func:`best_runs` tries every combination of run QPUs up to this many, else improves greedily.
-RUN_COMBINATIONS = 4096
+#: :func:`best_runs` scores every combination of run QPUs while (combinations x two-qubit gates)
+#: stays within this much work, else chooses greedily.
+RUN_WORK = 400_000
 
 
-def best_runs(model: BurstModel, parts: list[int], limit: int = RUN_COMBINATIONS) -> tuple[dict[int, int], bool]:
+def best_runs(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tuple[dict[int, int], bool]:
     """Where each nonlocal gate on three or more qubits should run for the fewest copies in all
-    (node id -> QPU), and whether that is proven (every combination tried) or a greedy choice.
+    (node id -> QPU), and whether that is proven or a greedy choice.
 
-    Gates on the same qubits with the same sides run together (a second place never saves a
-    copy). With at most ``limit`` combinations all are scored with the exact cover; otherwise,
-    starting from the default places, one group at a time moves while that lowers the count.
+    Exact reductions first: gates on the same qubits with the same sides run together (a second
+    place never saves a copy); a place whose copies include another place's copies is dropped; a
+    place all of whose copies some two-qubit gate forces anyway is taken (adding copies to a cover
+    never lowers its size by more than it adds). What is left is scored combination by combination
+    with the exact cover while that is at most ``work``; otherwise each group, in turn, takes the
+    place that adds fewest copies to those forced or chosen so far.
     """
+    k = max(parts) + 1
     groups: dict[tuple, tuple[list, list[int]]] = {}
     for node, qubits, sides in model.compact_multi:
         options = run_options(qubits, sides, parts)
         if len(options) > 1:
-            groups.setdefault((qubits, sides), ([qpu for qpu, _ in options], []))[1].append(node)
+            places = [(qpu, frozenset(sides[i] * k + r for i, r in needed)) for qpu, needed in options]
+            groups.setdefault((qubits, sides), (places, []))[1].append(node)
     if not groups:
         return {}, True
-    places = [options for options, _ in groups.values()]
-    members = [nodes for _, nodes in groups.values()]
+    forced = set()  # copies two-qubit gates force whatever the places
+    for _, a, b, sa, sb in model.compact:
+        if parts[a] != parts[b] and (sa < 0) != (sb < 0):
+            forced.add(sa * k + parts[b] if sa >= 0 else sb * k + parts[a])
+    places, members = [], []
+    for options, nodes in groups.values():
+        kept = [o for o in options if not any(other[1] < o[1] for other in options)]
+        kept = [o for i, o in enumerate(kept) if all(o[1] != other[1] for other in kept[:i])]
+        free = [o for o in kept if o[1] <= forced]
+        places.append(free[:1] or kept)
+        members.append(nodes)
 
     def runs_of(choice) -> dict[int, int]:
-        return {node: places[g][c] for g, c in enumerate(choice) for node in members[g]}
+        return {node: places[g][c][0] for g, c in enumerate(choice) for node in members[g]}
 
     def count(choice) -> int:
         return _cover(model, parts, True, count_only=True, runs=runs_of(choice))[0]
@@ -340,26 +355,26 @@ def best_runs(model: BurstModel, parts: list[int], limit: int = RUN_COMBINATIONS
     total = 1
     for options in places:
         total *= len(options)
-    if total <= limit:
+        if total * max(1, len(model.compact)) > work:
+            break
+    if total == 1:
+        return runs_of([0] * len(places)), True
+    if total * max(1, len(model.compact)) <= work:
         best = min(itertools.product(*(range(len(p)) for p in places)), key=count)
         return runs_of(best), True
-    choice, value = [0] * len(places), count([0] * len(places))
-    improved = True
-    while improved:
-        improved = False
-        for g, options in enumerate(places):
-            for c in range(len(options)):
-                trial = choice[:g] + [c] + choice[g + 1:]
-                trial_value = count(trial) if c != choice[g] else value
-                if trial_value < value:
-                    choice, value, improved = trial, trial_value, True
-    return runs_of(choice), False
+    chosen, choice = set(forced), []
+    for options in places:
+        pick = min(range(len(options)), key=lambda c: len(options[c][1] - chosen))
+        chosen |= options[pick][1]
+        choice.append(pick)
+    default = [0] * len(places)
+    return runs_of(choice if count(choice) < count(default) else default), False
 
 
-def min_copy_count(model: BurstModel, parts: list[int], limit: int = RUN_COMBINATIONS) -> tuple[int, bool]:
+def min_copy_count(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tuple[int, bool]:
     """:func:`copy_count` with every gate on three or more qubits run where it needs fewest copies
     (:func:`best_runs`), and whether that count is exact."""
-    runs, exact = best_runs(model, parts, limit)
+    runs, exact = best_runs(model, parts, work)
     return _cover(model, parts, True, count_only=True, runs=runs)[0], exact
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 
 import networkx as nx
 import pytest
@@ -222,18 +223,29 @@ def test_qft12_on_four_qpus_is_proven_by_maxsat(method):
     assert found.proven and found.ebits == 18
 
 
-def test_random_12_qubits_60_gates_four_qpus_within_a_minute():
-    import random
-
-    rng = random.Random(2)
+def _random_12_qubits_60_gates(seed: int) -> QuantumCircuit:
+    rng = random.Random(seed)
     qc = QuantumCircuit(12)
     for _ in range(60):
         a, b = rng.sample(range(12), 2)
         getattr(qc, rng.choice(["cx", "cz"]))(a, b)
         if rng.random() < 0.5:
             qc.h(rng.randrange(12))
-    found = optimum(qc, Network.for_circuit(12, 4), time_limit=60, method="descend")
+    return qc
+
+
+def test_random_12_qubits_60_gates_four_qpus_within_a_minute():
+    found = optimum(_random_12_qubits_60_gates(2), Network.for_circuit(12, 4), time_limit=60)
     assert found.proven and found.seconds < 60
+
+
+@pytest.mark.slow
+def test_random_12_qubits_60_gates_by_maxsat_alone():
+    network = Network.for_circuit(12, 4)
+    circuit = _random_12_qubits_60_gates(2)
+    by_sat = optimum(circuit, network, time_limit=300, method="descend")
+    assert by_sat.proven
+    assert by_sat.ebits == optimum(circuit, network, method="enumerate").ebits
 
 
 def test_bad_arguments_are_one_line_errors():
@@ -323,6 +335,7 @@ def test_bound_text_says_when_optimality_is_not_proven(capsys):
     (["bound", str(CIRCUITS / "ghz_4.qasm")], "required"),
     (["compile", str(CIRCUITS / "ghz_4.qasm"), "--qpus", "2", "--optimal", "-O", "1"], "level 2 or 3"),
     (["compile", str(CIRCUITS / "ghz_4.qasm"), "--qpus", "2", "--optimal", "--time-limit", "x"], "--time-limit"),
+    (["compile", str(CIRCUITS / "ghz_4.qasm"), "--qpus", "2", "--time-limit", "5"], "only with --optimal"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, fragment):
     code, out, err = _run(capsys, *argv)

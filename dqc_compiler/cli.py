@@ -1,4 +1,4 @@
-"""The ``dqc`` command line: ``dqc compile``, ``dqc verify`` and ``dqc simulate``."""
+"""The ``dqc`` command line: ``dqc compile``, ``dqc verify``, ``dqc simulate`` and ``dqc bound``."""
 
 from __future__ import annotations
 
@@ -63,6 +63,20 @@ exit status: 0 equivalent, 1 not equivalent, 2 unusable input.
 """
 
 
+_BOUND_EPILOG = """\
+examples:
+  dqc bound benchmarks/circuits/qft_noswap_8.qasm --qpus 2
+  dqc bound circuit.qasm --network net.json --time-limit 120 --json
+
+The cost model is the compiler's own at -O 2: one ebit per cat-entangled copy of a qubit's
+segment to a remote QPU, unlimited comm qubits, no teledata, gate order as given.
+exit status: 0 done (proven or not: see the output), 2 unusable input.
+"""
+
+#: Default --time-limit (seconds) of `dqc bound` and `dqc compile --optimal`.
+DEFAULT_TIME_LIMIT = 60.0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line (``dqc: error: ...``) and exit 2, like other bad input."""
 
@@ -110,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--estimate-fidelity", action="store_true",
                       help="estimate the fidelity the output delivers under the network's noise (report key "
                            "'fidelity'; see docs/noise.md)")
+    comp.add_argument("--optimal", action="store_true",
+                      help="place the qubits by the certified optimum of the level-2 burst model (python-sat; "
+                           "small circuits) instead of the heuristic partitioner; see `dqc bound`")
+    comp.add_argument("--time-limit", type=_seconds, default=None, metavar="S",
+                      help=f"with --optimal: seconds the search may take (default: {DEFAULT_TIME_LIMIT:g}); "
+                           "when they run out, the best placement found is used and optimality is not proven")
 
     ver = commands.add_parser(
         "verify", help="check a distributed circuit against the original", epilog=_VERIFY_EPILOG,
@@ -125,7 +145,32 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--seed", type=int, default=None, help="simulator seed (default: 0)")
     ver.add_argument("--json", action="store_true", help="print the verdict as JSON")
     _add_simulate_parser(commands)
+    bound = commands.add_parser(
+        "bound", help="the fewest ebits any placement needs (certified, small circuits)", epilog=_BOUND_EPILOG,
+        description="Prove the minimum ebit count of the level-2 burst model over every placement of the "
+                    "qubits (MaxSAT with python-sat), or bound it when the time limit runs out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    bound.add_argument("input", metavar="IN", help="circuit: OpenQASM 2 or 3 (.qasm), or QPY (.qpy)")
+    where = bound.add_mutually_exclusive_group(required=True)
+    where.add_argument("--qpus", type=int, metavar="K",
+                       help="K all-to-all QPUs, each holding ceil(n/K) data qubits")
+    where.add_argument("--network", metavar="NET", help="network file or preset such as line:4x8 (see docs/network.md)")
+    bound.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="S",
+                       help=f"seconds the search may take (default: {DEFAULT_TIME_LIMIT:g})")
+    bound.add_argument("--seed", type=int, default=None, help="seed of the heuristic warm start (default: 0)")
+    bound.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
+
+
+def _seconds(text: str) -> float:
+    """argparse type of ``--time-limit``: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got '{text}'") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'")
+    return value
 
 
 _SIMULATE_EPILOG = """\
@@ -168,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return {"compile": _compile, "verify": _verify, "simulate": _simulate}[args.command](args)
+        return {"compile": _compile, "verify": _verify, "simulate": _simulate, "bound": _bound}[args.command](args)
     except BrokenPipeError:  # `dqc compile --json | head`: the reader left; not an error of ours
         sys.stderr.close()
         return EXIT_EQUIVALENT
@@ -195,10 +240,7 @@ def _compile(args) -> int:
             raise DQCError(f"--comm-qubits must be >= 0, got {args.comm_qubits}")
         network = Network.for_circuit(circuit.num_qubits, args.qpus, args.comm_qubits)
     else:
-        if ":" in args.network and not Path(args.network).exists():
-            network = Network.from_spec(args.network, circuit.num_qubits)
-        else:
-            network = Network.from_file(args.network)
+        network = _load_network(args.network, circuit.num_qubits)
         if circuit.num_qubits > network.capacity:
             raise DQCError(
                 f"{args.input}: the circuit has {circuit.num_qubits} qubits but the network {args.network} "
@@ -206,6 +248,8 @@ def _compile(args) -> int:
             )
     if args.qasm2 and (not args.output or Path(args.output).suffix.lower() == ".qpy"):
         raise DQCError("--qasm2 needs an OpenQASM output file: -o OUT.qasm")
+    if args.time_limit is not None and not args.optimal:
+        raise DQCError("--time-limit applies only with --optimal")
     for path in (args.output, args.report, args.timeline, args.draw_network):
         if path:
             _check_writable(path)
@@ -219,6 +263,7 @@ def _compile(args) -> int:
             result = compile_circuit(
                 circuit, network, seed=args.seed, partitioner=args.partitioner,
                 optimization_level=args.optimization_level,
+                optimal=args.optimal, time_limit=args.time_limit or DEFAULT_TIME_LIMIT,
             )
         except DQCError as exc:  # the pipeline does not know the file name; name it
             raise DQCError(f"{args.input}: {exc}") from None
@@ -305,6 +350,8 @@ def _summary(args, report: dict) -> str:
     if "fidelity" in report:
         lines.append(f"  estimated fidelity {report['fidelity']['estimate']:.4g}"
                      + (" (noiseless network)" if report["fidelity"]["noiseless"] else ""))
+    if "optimum" in report:
+        lines.append("  " + _optimum_line(report["optimum"], cost["ebits"]))
     if "verification" in report:
         v = report["verification"]
         word = "equivalent" if v["equivalent"] else "NOT EQUIVALENT"
@@ -317,6 +364,60 @@ def _summary(args, report: dict) -> str:
     if args.split:
         lines.append(f"  wrote {len(report['network']['qpus'])} per-QPU programs and messages.json into {args.split}")
     return "\n".join(lines)
+
+
+def _optimum_line(found: dict, emitted: int | None = None) -> str:
+    """One line on the certified optimum: proven, or the bounds reached and why."""
+    if found["proven"]:
+        text = f"optimum: {found['ebits']} ebits, proven minimal ({found['seconds']:.2f}s)"
+    else:
+        text = (f"optimum NOT proven: best found {found['ebits']} ebits, lower bound {found['lower_bound']} "
+                f"(time limit {found['time_limit']:g}s reached)")
+    if found.get("heuristic_ebits") is not None:
+        text += f"; level-3 heuristic: {found['heuristic_ebits']}"
+    if emitted is not None and emitted > found["ebits"]:
+        text += f"; the output spends {emitted - found['ebits']} more for lack of comm qubits"
+    return text
+
+
+def _bound(args) -> int:
+    from .optimal import optimum  # noqa: PLC0415 - python-sat only for this command
+
+    circuit = load_circuit(args.input)
+    if args.qpus is not None:
+        if args.qpus < 1:
+            raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")
+        network = Network.for_circuit(circuit.num_qubits, args.qpus)
+    else:
+        network = _load_network(args.network, circuit.num_qubits)
+    with _status(args, f"searching for the minimum ebit count of {args.input}"):
+        try:
+            found = optimum(circuit, network, time_limit=args.time_limit, seed=args.seed)
+        except DQCError as exc:
+            raise DQCError(f"{args.input}: {exc}") from None
+    names = [q.name for q in network.qpus]
+    result = {
+        "input": args.input,
+        "num_qubits": circuit.num_qubits,
+        "qpus": len(names),
+        **found.to_dict(),
+        "partition": [names[p] for p in found.partition],
+        "cost_model": "cat-entanglement bursts of optimisation level 2; unlimited comm qubits; no teledata, "
+                      "no commutation",
+    }
+    heuristic = "" if found.heuristic_ebits is None else f"; level-3 heuristic: {found.heuristic_ebits}"
+    if args.json:
+        print(json.dumps(result, indent=2))
+    elif found.proven:
+        print(f"{args.input}: minimum {found.ebits} ebits on {len(names)} QPUs, proven "
+              f"({found.seconds:.2f}s){heuristic}")
+    else:
+        print(f"{args.input}: between {found.lower_bound} and {found.ebits} ebits on {len(names)} QPUs; optimality "
+              f"NOT proven (time limit {args.time_limit:g}s reached){heuristic}")
+    if not args.json:
+        placed = {name: [q for q, p in enumerate(found.partition) if names[p] == name] for name in names}
+        print("  placement: " + " | ".join(f"{name}: {' '.join(map(str, qs))}" for name, qs in placed.items() if qs))
+    return EXIT_EQUIVALENT
 
 
 def _verify(args) -> int:

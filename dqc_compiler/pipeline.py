@@ -102,8 +102,16 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     partitioner: str = "metis",
     optimization_level: int = DEFAULT_LEVEL,
     refine: bool = True,
+    partition: list[int] | None = None,
+    optimal: bool = False,
+    time_limit: float | None = None,
 ) -> CompileResult:
     """Distribute ``circuit`` over ``network`` (or over ``qpus`` equal all-to-all QPUs).
+
+    ``partition`` fixes the QPU of every input qubit. ``optimal=True`` takes the partition of
+    :func:`dqc_compiler.optimal.optimum` (the fewest ebits any placement needs in the level-2
+    burst model, searched for at most ``time_limit`` seconds) and adds its ``optimum`` object to
+    the report; it needs ``optimization_level`` 2 or 3.
 
     >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1)
@@ -121,8 +129,19 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
             f"the circuit has {circuit.num_qubits} qubits but the network holds only {network.capacity} data qubits"
         )
     start = time.perf_counter()
+    found = None
+    if optimal:
+        if partition is not None:
+            raise DQCError("give partition= or optimal=True, not both")
+        if optimization_level < 2:
+            raise DQCError(f"the certified optimum is for optimization level 2 or 3 (got {optimization_level})")
+        from .optimal import optimum  # noqa: PLC0415 - python-sat only when asked for
+
+        found = optimum(circuit, network, time_limit=time_limit, seed=seed)
+        partition = found.partition
     manager = generate_dqc_pass_manager(
-        network, seed=seed, partitioner=partitioner, optimization_level=optimization_level, refine=refine
+        network, seed=seed, partitioner=partitioner, optimization_level=optimization_level, refine=refine,
+        partition=partition,
     )
     distributed = manager.run(circuit)
     distributed = in_schedule_order(distributed, manager.property_set["dqc_timeline"])
@@ -131,4 +150,6 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     report = build_report(
         circuit, network, properties, distributed, compile_seconds=elapsed, optimization_level=optimization_level
     )
+    if found is not None:
+        report["optimum"] = found.to_dict()
     return CompileResult(distributed, report, network, properties)

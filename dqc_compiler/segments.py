@@ -12,6 +12,7 @@ QPU ``a`` to ``b`` with one from ``b`` to ``a``), so König's theorem solves it 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -190,7 +191,12 @@ class Copy:
 
 
 def choose_copies(
-    model: BurstModel, parts: list[int], joint: bool = True, orientation: int = 0, banned: frozenset = frozenset()
+    model: BurstModel,
+    parts: list[int],
+    joint: bool = True,
+    orientation: int = 0,
+    banned: frozenset = frozenset(),
+    runs: dict[int, int] | None = None,
 ) -> dict[Copy, list[int]]:
     """The copies that serve every nonlocal gate, each with its gates (node ids, topological order).
 
@@ -198,12 +204,14 @@ def choose_copies(
     first of its qubits that can be shared (the fixed choice of simpler tools). Minimum covers are
     rarely unique: ``orientation`` 0 leans towards copies sent to higher-numbered QPUs, 1 towards
     lower-numbered ones (they can differ in how many copies must be open at once). ``banned``
-    copies are used only for gates that no other copy can serve.
+    copies are used only for gates that no other copy can serve. ``runs`` (node id -> QPU, see
+    :func:`best_runs`) says where gates on three or more qubits run; by default
+    :func:`multi_qubit_copies` decides.
     """
     k = max(parts) + 1
     side_ids = {side: i for i, side in enumerate(model.sides)}
     banned_ids = frozenset(side_ids[c.side] * k + c.remote for c in banned if c.side in side_ids)
-    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids)
+    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids, runs=runs)
     served: dict[Copy, list[int]] = {}
     for node, copies in assignment.items():
         for side, remote in copies:
@@ -218,6 +226,7 @@ def _cover(
     orientation: int = 0,
     banned: frozenset = frozenset(),
     count_only: bool = False,
+    runs: dict[int, int] | None = None,
 ):
     """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate
     (with ``count_only``: the number of copies, and None)."""
@@ -225,7 +234,10 @@ def _cover(
     forced = set()
     multi_assignment = {}
     for node, qubits, sides in model.compact_multi:
-        needed = multi_qubit_copies(qubits, sides, parts)
+        if runs and node in runs:
+            needed = [(i, runs[node]) for i, q in enumerate(qubits) if parts[q] != runs[node]]
+        else:
+            needed = multi_qubit_copies(qubits, sides, parts)
         if needed:
             copies = [sides[i] * k + qpu for i, qpu in needed]
             forced.update(copies)
@@ -269,22 +281,101 @@ def _cover(
 
 
 def multi_qubit_copies(qubits: tuple, sides: tuple, parts: list[int]) -> list[tuple[int, int]]:
-    """Where a gate on three or more qubits runs, as ``[(position, QPU)]`` of the copies it needs.
+    """Where a gate on three or more qubits runs by default, as ``[(position, QPU)]`` of the copies it needs.
 
     It runs on the QPU that holds most of its qubits (ties: the one of its last qubit, a ``ccx``
     target); every qubit elsewhere needs a copy there, so it must be controlled in some basis.
     Empty when the gate is local.
     """
+    options = run_options(qubits, sides, parts)
+    return options[0][1] if options else []
+
+
+def run_options(qubits: tuple, sides: tuple, parts) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Every QPU holding one of a nonlocal multi-qubit gate's qubits where it can run, with the
+    copies ``[(position, QPU)]`` it needs there (every qubit elsewhere must be controlled in some
+    basis), the default of :func:`multi_qubit_copies` first. Empty when the gate is local."""
     where = [parts[q] for q in qubits]
     if len(set(where)) == 1:
         return []
-    candidates = sorted(set(where), key=lambda j: (-where.count(j), j != where[-1], j))
-    for qpu in candidates:
+    options = []
+    for qpu in sorted(set(where), key=lambda j: (-where.count(j), j != where[-1], j)):
         if all(sides[i] >= 0 or where[i] == qpu for i in range(len(qubits))):
-            return [(i, qpu) for i in range(len(qubits)) if where[i] != qpu]
-    raise DQCError(
-        f"a gate on qubits {list(qubits)} cannot run on one QPU: qubits it is not controlled on are on different QPUs"
-    )
+            options.append((qpu, [(i, qpu) for i in range(len(qubits)) if where[i] != qpu]))
+    if not options:
+        raise DQCError(
+            f"a gate on qubits {list(qubits)} cannot run on one QPU: qubits it is not controlled on are on different QPUs"
+        )
+    return options
+
+
+#: :func:`best_runs` scores every combination of run QPUs while (combinations x two-qubit gates)
+#: stays within this much work, else chooses greedily.
+RUN_WORK = 400_000
+
+
+def best_runs(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tuple[dict[int, int], bool]:
+    """Where each nonlocal gate on three or more qubits should run for the fewest copies in all
+    (node id -> QPU), and whether that is proven or a greedy choice.
+
+    Exact reductions first: gates on the same qubits with the same sides run together (a second
+    place never saves a copy); a place whose copies include another place's copies is dropped; a
+    place all of whose copies some two-qubit gate forces anyway is taken (adding copies to a cover
+    never lowers its size by more than it adds). What is left is scored combination by combination
+    with the exact cover while that is at most ``work``; otherwise each group, in turn, takes the
+    place that adds fewest copies to those forced or chosen so far.
+    """
+    k = max(parts) + 1
+    groups: dict[tuple, tuple[list, list[int]]] = {}
+    for node, qubits, sides in model.compact_multi:
+        options = run_options(qubits, sides, parts)
+        if len(options) > 1:
+            places = [(qpu, frozenset(sides[i] * k + r for i, r in needed)) for qpu, needed in options]
+            groups.setdefault((qubits, sides), (places, []))[1].append(node)
+    if not groups:
+        return {}, True
+    forced = set()  # copies two-qubit gates force whatever the places
+    for _, a, b, sa, sb in model.compact:
+        if parts[a] != parts[b] and (sa < 0) != (sb < 0):
+            forced.add(sa * k + parts[b] if sa >= 0 else sb * k + parts[a])
+    places, members = [], []
+    for options, nodes in groups.values():
+        kept = [o for o in options if not any(other[1] < o[1] for other in options)]
+        kept = [o for i, o in enumerate(kept) if all(o[1] != other[1] for other in kept[:i])]
+        free = [o for o in kept if o[1] <= forced]
+        places.append(free[:1] or kept)
+        members.append(nodes)
+
+    def runs_of(choice) -> dict[int, int]:
+        return {node: places[g][c][0] for g, c in enumerate(choice) for node in members[g]}
+
+    def count(choice) -> int:
+        return _cover(model, parts, True, count_only=True, runs=runs_of(choice))[0]
+
+    total = 1
+    for options in places:
+        total *= len(options)
+        if total * max(1, len(model.compact)) > work:
+            break
+    if total == 1:
+        return runs_of([0] * len(places)), True
+    if total * max(1, len(model.compact)) <= work:
+        best = min(itertools.product(*(range(len(p)) for p in places)), key=count)
+        return runs_of(best), True
+    chosen, choice = set(forced), []
+    for options in places:
+        pick = min(range(len(options)), key=lambda c: len(options[c][1] - chosen))
+        chosen |= options[pick][1]
+        choice.append(pick)
+    default = [0] * len(places)
+    return runs_of(choice if count(choice) < count(default) else default), False
+
+
+def min_copy_count(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tuple[int, bool]:
+    """:func:`copy_count` with every gate on three or more qubits run where it needs fewest copies
+    (:func:`best_runs`), and whether that count is exact."""
+    runs, exact = best_runs(model, parts, work)
+    return _cover(model, parts, True, count_only=True, runs=runs)[0], exact
 
 
 def min_vertex_cover(adjacency: dict) -> set:
@@ -347,6 +438,6 @@ def min_vertex_cover(adjacency: dict) -> set:
     return {u for u in adjacency if u not in reached_left} | reached_right
 
 
-def copy_count(model: BurstModel, parts: list[int], joint: bool = True) -> int:
+def copy_count(model: BurstModel, parts: list[int], joint: bool = True, runs: dict[int, int] | None = None) -> int:
     """The ebits a partition costs under cat-entanglement (before comm-qubit limits)."""
-    return _cover(model, parts, joint, count_only=True)[0]
+    return _cover(model, parts, joint, count_only=True, runs=runs)[0]

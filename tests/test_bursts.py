@@ -17,7 +17,8 @@ from qiskit.converters import circuit_to_dag
 from dqc_compiler import DQCError, Network, compile
 from dqc_compiler.cli import main
 from dqc_compiler.io import load_circuit
-from dqc_compiler.segments import build_model, choose_copies, copy_count, min_vertex_cover
+from dqc_compiler.optimal import prepare
+from dqc_compiler.segments import best_runs, build_model, choose_copies, copy_count, min_copy_count, min_vertex_cover
 from dqc_compiler.verify import verify
 
 from .conftest import CIRCUITS, independent_contract_check
@@ -274,3 +275,30 @@ def test_toffoli_with_both_controls_together_costs_one_ebit():
     broken = _rebuild(result.circuit, data)
     for method in ("exact", "random", "stabilizer"):
         assert not verify(qc, broken, method=method, seed=1).equivalent, method
+
+
+# ---------------------------------------------------------------------- where gates on three qubits run
+def test_toffolis_run_where_they_need_fewest_copies():
+    """With q0, q1 on QPU 0 and q2 on QPU 1, running the ccx and ccz on QPU 1 (copies of q0, q1 that
+    later gates share) beats the default majority QPU (copies of q2 in X, then Z): 2 ebits, not 4."""
+    qc = QuantumCircuit(4)
+    qc.cx(0, 1)
+    qc.ccx(0, 1, 2)
+    qc.t(0)
+    qc.cz(0, 1)
+    qc.ccz(0, 1, 2)
+    qc.cx(0, 2)
+    qc.cx(1, 3)
+    qc.h(0)
+    qc.cx(1, 0)
+    parts = [0, 0, 1, 1]
+    model = build_model(prepare(qc))
+    runs, exact = best_runs(model, parts)
+    assert exact and set(runs.values()) == {1}
+    assert copy_count(model, parts) == 4 and min_copy_count(model, parts) == (2, True)
+    result = compile(qc, Network.all_to_all(2, 2, comm_qubits=4), partition=parts)
+    assert result.report["cost"]["ebits"] == 2
+    independent_contract_check(result.circuit, result.report)
+    assert verify(qc, result.circuit, seed=1).equivalent
+    broken = _rebuild(result.circuit, [i for i in result.circuit.data if i.operation.name != "ccx"])
+    _assert_caught(qc, broken)

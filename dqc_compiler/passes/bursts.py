@@ -9,7 +9,7 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
-from ..segments import Copy, Side, build_model, choose_copies, multi_qubit_copies, role_of
+from ..segments import Copy, Side, best_runs, build_model, choose_copies, copy_count, multi_qubit_copies, role_of
 
 
 @dataclass
@@ -47,8 +47,10 @@ class GroupBursts(AnalysisPass):
     up choose the shared qubit of every gate jointly (a minimum vertex cover, exact), also share
     qubits in the ``X`` basis (``cx`` targets), and let copies live across anti-diagonal one-qubit
     gates (embedding). Given the ``network``, they also dry-run the protocol insertion for two
-    minimum covers and for the level 1 and level 0 groupings, and keep the one that really costs
-    fewest ebits once comm-qubit limits have split bursts.
+    minimum covers, for the level 1 and level 0 groupings and, when gates on three qubits span
+    QPUs, for a minimum cover with each of them run on the QPU that needs fewest copies in all
+    (:func:`~dqc_compiler.segments.best_runs`), and keep the one that really costs fewest ebits
+    once comm-qubit limits have split bursts.
     """
 
     def __init__(self, level: int = 2, network: Network | None = None):
@@ -79,16 +81,23 @@ def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int 
     simple = build_model(dag, bases=("Z",), embed=False)
     candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
     candidates.append(one_burst_per_gate(dag, parts))
+    runs = [None, None, None, None]
+    moved, _ = best_runs(model, parts)  # gates on three qubits run where they need fewest copies
+    if moved and copy_count(model, parts, runs=moved) < copy_count(model, parts):
+        candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
+        runs.append(moved)
     walks = [plan(dag, bursts, parts, network) for bursts in candidates]
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
     best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
     bursts, walk = candidates[best], walks[best]
-    if walk.split and best < 2:
-        bursts, walk = _relieve(dag, model, parts, bursts, walk, network, level)
+    if walk.split and (best < 2 or best == 4):
+        bursts, walk = _relieve(dag, model, parts, bursts, walk, network, level, runs[best])
     return bursts, walk
 
 
-def _relieve(dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk, network: Network, level: int):
+def _relieve(
+    dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk, network: Network, level: int, runs=None
+):
     """Greedy repair for comm-qubit pressure: ban the copy that was reopened most (its gates go
     to the other qubit's copies), keep the change if it really costs fewer ebits, repeat."""
     banned: frozenset = frozenset()
@@ -105,7 +114,7 @@ def _relieve(dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk
             })
         for extra in trials:
             trial_banned = banned | extra
-            trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned), parts)
+            trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned, runs=runs), parts)
             trial_walk = plan(dag, trial, parts, network)
             if trial_walk.ebits < best_cost and (found is None or trial_walk.ebits < found[0]):
                 found = (trial_walk.ebits, trial_banned, trial, trial_walk)

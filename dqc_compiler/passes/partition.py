@@ -65,11 +65,19 @@ class PartitionQubits(AnalysisPass):
 
     ``contiguous`` fills the QPUs in qubit order (block of ``capacity`` qubits each), for
     comparison with tools that take the mapping as given; it is never refined.
+    A fixed ``partition`` (a QPU index per input qubit, for example the certified optimum of
+    :func:`dqc_compiler.optimal.optimum`) is checked and used as it is.
     The result never puts more qubits on a QPU than its ``data_qubits``.
     """
 
     def __init__(
-        self, network: Network, method: str = "metis", seed: int | None = None, level: int = 2, refine: bool = True
+        self,
+        network: Network,
+        method: str = "metis",
+        seed: int | None = None,
+        level: int = 2,
+        refine: bool = True,
+        partition: list[int] | None = None,
     ):
         super().__init__()
         if method not in PARTITIONERS:
@@ -79,6 +87,7 @@ class PartitionQubits(AnalysisPass):
         self.seed = seed
         self.level = level
         self.refine = refine
+        self.partition = None if partition is None else list(partition)
 
     def run(self, dag: DAGCircuit) -> None:
         graph = self.property_set["dqc_interaction_graph"]
@@ -88,7 +97,9 @@ class PartitionQubits(AnalysisPass):
             raise DQCError(
                 f"the circuit has {n} qubits but the network holds only {sum(capacities)} data qubits"
             )
-        if self.method == "contiguous":
+        if self.partition is not None:
+            parts = check_partition(self.partition, n, capacities)
+        elif self.method == "contiguous":
             parts = contiguous_partition(n, capacities)
         elif self.level <= 1:
             parts = best_metis_partition(graph, capacities, self.seed)
@@ -146,6 +157,19 @@ class PartitionQubits(AnalysisPass):
                 finalists.append(parts)
         real = [best_bursts(dag, parts, self.network, self.level, model)[1].ebits for parts in finalists]
         return finalists[min(range(len(finalists)), key=lambda i: (real[i], i))]
+
+
+def check_partition(parts: list[int], n: int, capacities: list[int]) -> list[int]:
+    """``parts`` if it places ``n`` qubits on existing QPUs within their capacities, else a :class:`DQCError`."""
+    if len(parts) != n:
+        raise DQCError(f"the partition gives {len(parts)} QPU indices for a circuit of {n} qubits")
+    for q, p in enumerate(parts):
+        if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < len(capacities):
+            raise DQCError(f"the partition puts qubit {q} on QPU {p!r}, which the network does not have")
+    for p, capacity in enumerate(capacities):
+        if parts.count(p) > capacity:
+            raise DQCError(f"the partition puts {parts.count(p)} qubits on QPU {p}, which holds {capacity}")
+    return list(parts)
 
 
 def burst_graph(model: BurstModel, n: int, scale: int = 120) -> nx.Graph:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import AnalysisPass
 
-from ..errors import DQCError
 from ..network import Network
+from .partition import check_partition
 
 
 class FixedPartition(AnalysisPass):
@@ -23,17 +23,8 @@ class FixedPartition(AnalysisPass):
     def __init__(self, network: Network, partition: Sequence[int]):
         super().__init__()
         self.network = network
-        self.partition = [int(p) for p in partition]
+        self.partition = list(partition)
 
     def run(self, dag: DAGCircuit) -> None:
-        n, qpus = dag.num_qubits(), self.network.qpus
-        if len(self.partition) != n:
-            raise DQCError(f"the partition places {len(self.partition)} qubits but the circuit has {n}")
-        for i, part in enumerate(self.partition):
-            if not 0 <= part < len(qpus):
-                raise DQCError(f"the partition puts qubit {i} on QPU {part}, but the network has {len(qpus)} QPUs")
-        for j, qpu in enumerate(qpus):
-            placed = self.partition.count(j)
-            if placed > qpu.data_qubits:
-                raise DQCError(f"the partition puts {placed} qubits on QPU '{qpu.name}', which holds {qpu.data_qubits}")
-        self.property_set["dqc_partition"] = list(self.partition)
+        capacities = [q.data_qubits for q in self.network.qpus]
+        self.property_set["dqc_partition"] = check_partition(self.partition, dag.num_qubits(), capacities)

@@ -65,8 +65,8 @@ class PartitionQubits(AnalysisPass):
 
     ``contiguous`` fills the QPUs in qubit order (block of ``capacity`` qubits each), for
     comparison with tools that take the mapping as given; it is never refined.
-    A fixed ``partition`` (a QPU index per input qubit, for example the certified optimum of
-    :func:`dqc_compiler.optimal.optimum`) is checked and used as it is.
+    A placement decided elsewhere (the certified optimum, the ``dqc`` layout plugin) goes through
+    :class:`~dqc_compiler.passes.FixedPartition` instead.
     The result never puts more qubits on a QPU than its ``data_qubits``.
     """
 
@@ -77,7 +77,6 @@ class PartitionQubits(AnalysisPass):
         seed: int | None = None,
         level: int = 2,
         refine: bool = True,
-        partition: list[int] | None = None,
     ):
         super().__init__()
         if method not in PARTITIONERS:
@@ -87,7 +86,6 @@ class PartitionQubits(AnalysisPass):
         self.seed = seed
         self.level = level
         self.refine = refine
-        self.partition = None if partition is None else list(partition)
 
     def run(self, dag: DAGCircuit) -> None:
         graph = self.property_set["dqc_interaction_graph"]
@@ -97,9 +95,7 @@ class PartitionQubits(AnalysisPass):
             raise DQCError(
                 f"the circuit has {n} qubits but the network holds only {sum(capacities)} data qubits"
             )
-        if self.partition is not None:
-            parts = check_partition(self.partition, n, capacities)
-        elif self.method == "contiguous":
+        if self.method == "contiguous":
             parts = contiguous_partition(n, capacities)
         elif self.level <= 1:
             parts = best_metis_partition(graph, capacities, self.seed)

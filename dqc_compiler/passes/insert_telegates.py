@@ -91,10 +91,13 @@ class InsertTelegates(TransformationPass):
         for qubit, clbit in self.property_set["dqc_final_measurements"] or []:
             out.apply_operation_back(Measure(), (data[permutation[qubit]],), (clbit,))
         self.property_set["dqc_layout"] = {"initial": list(slots), "final": final_slots}
-        unlimited = plan(dag, bursts, parts, self.network.with_comm_qubits(len(bursts) + 2), dry=True)
+        if walk.split or not self.network.is_uniform():
+            unlimited = plan(dag, bursts, parts, self.network.with_comm_qubits(len(bursts) + 2), dry=True).ebits
+        else:  # nothing was reopened and every route is one link: more comm qubits change nothing
+            unlimited = walk.ebits
         self.property_set["dqc_protocols"] = {
             "opened": walk.opened, "split": walk.split, "ebits": walk.ebits, "swaps": walk.swaps,
-            "ebits_unlimited_comm": unlimited.ebits,
+            "ebits_unlimited_comm": unlimited,
         }
         named = [{"qpu": qpus[j].name, "index": s} for j, s in slots]
         named_final = [{"qpu": qpus[j].name, "index": s} for j, s in final_slots]

@@ -421,11 +421,7 @@ def _bound(args) -> int:
 
 
 def _verify(args) -> int:
-    original = load_circuit(args.original)
-    try:
-        PassManager([CheckSupportedInput()]).run(original)
-    except DQCError as exc:
-        raise DQCError(f"{args.original}: {exc}") from None
+    original = _load_original(args.original)
     distributed = load_circuit(args.distributed)
     layout, report = None, None
     if args.report:
@@ -451,6 +447,16 @@ def _verify(args) -> int:
         figures = ", ".join(f"{c.method}: min P(all 0) {c.figure:.9g} over {c.shots} shots, {c.qubits} qubits" for c in verdict.checks)
         print(f"{args.distributed}: {word} to {args.original}{detail}" + (f" ({figures}, {seconds:.2f}s)" if figures else ""))
     return EXIT_EQUIVALENT if verdict.equivalent else EXIT_NOT_EQUIVALENT
+
+
+def _load_original(path: str):
+    """The monolithic circuit of ``dqc verify`` / ``dqc simulate``, checked like compile input."""
+    original = load_circuit(path)
+    try:
+        PassManager([CheckSupportedInput()]).run(original)
+    except DQCError as exc:
+        raise DQCError(f"{path}: {exc}") from None
+    return original
 
 
 def _read_layout(path: str) -> dict:
@@ -479,11 +485,7 @@ def _read_report(path: str) -> dict:
 def _simulate(args) -> int:
     from .noise import simulate  # noqa: PLC0415 - keep `dqc compile` start-up light
 
-    original = load_circuit(args.original)
-    try:
-        PassManager([CheckSupportedInput()]).run(original)
-    except DQCError as exc:
-        raise DQCError(f"{args.original}: {exc}") from None
+    original = _load_original(args.original)
     distributed = load_circuit(args.distributed)
     network = _load_network(args.network, original.num_qubits)
     layout = _read_layout(args.report) if args.report else None

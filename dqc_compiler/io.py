@@ -153,12 +153,7 @@ def _layout_from_comment(text: str, source: str) -> dict | None:
 # ---------------------------------------------------------------------- writing
 def dumps_qasm3(circuit: QuantumCircuit) -> str:
     """OpenQASM 3 text of a distributed circuit, with its layout as a leading comment line."""
-    text = qasm3.dumps(circuit)
-    layout = (circuit.metadata or {}).get("dqc_layout")
-    if layout is None:
-        return text
-    header, _, rest = text.partition("\n")
-    return f"{header}\n{LAYOUT_COMMENT}{json.dumps(layout, separators=(',', ':'))}\n{rest}"
+    return _with_layout_comment(qasm3.dumps(circuit), circuit)
 
 
 def dumps_qasm2(circuit: QuantumCircuit) -> str:
@@ -174,7 +169,11 @@ def dumps_qasm2(circuit: QuantumCircuit) -> str:
     :class:`DQCError` for what OpenQASM 2 cannot say (an ``else`` branch, a condition on several
     bits, a measurement or reset inside an ``if``).
     """
-    text = qasm2.dumps(_one_bit_conditions(circuit)).rstrip("\n") + "\n"
+    return _with_layout_comment(qasm2.dumps(_one_bit_conditions(circuit)).rstrip("\n") + "\n", circuit)
+
+
+def _with_layout_comment(text: str, circuit: QuantumCircuit) -> str:
+    """``text`` with the circuit's ``dqc_layout`` metadata as a comment after the header line."""
     layout = (circuit.metadata or {}).get("dqc_layout")
     if layout is None:
         return text

@@ -196,27 +196,24 @@ def _one_bit_conditions(circuit: QuantumCircuit) -> QuantumCircuit:
     names = {r.name for r in circuit.qregs} | {r.name for r in circuit.cregs}
     new_bit: dict[Clbit, Clbit] = {}
     registers: list[ClassicalRegister] = []
-    for register in circuit.cregs:
-        if register.size == 1 or not any(bit in tested for bit in register):
-            registers.append(register)
-            continue
-        for index, bit in enumerate(register):
-            name = f"{register.name}{index}"
-            while name in names:
-                name += "_"
-            names.add(name)
-            single = ClassicalRegister(1, name)
-            registers.append(single)
-            new_bit[bit] = single[0]
-    loose = [bit for bit in circuit.clbits if not circuit.find_bit(bit).registers]
-    for bit in loose:  # OpenQASM 2 has no loose bits: a register for each
-        name = "c_loose"
+
+    def own_register(bit: Clbit, name: str) -> None:
         while name in names:
             name += "_"
         names.add(name)
         single = ClassicalRegister(1, name)
         registers.append(single)
         new_bit[bit] = single[0]
+
+    for register in circuit.cregs:
+        if register.size == 1 or not any(bit in tested for bit in register):
+            registers.append(register)
+            continue
+        for index, bit in enumerate(register):
+            own_register(bit, f"{register.name}{index}")
+    for bit in circuit.clbits:  # OpenQASM 2 has no loose bits: a register for each
+        if not circuit.find_bit(bit).registers:
+            own_register(bit, "c_loose")
     out = QuantumCircuit(*circuit.qregs, *registers, name=circuit.name, global_phase=circuit.global_phase)
     out.metadata = dict(circuit.metadata or {})
     register_of = {r[0]: r for r in registers if r.size == 1}

@@ -7,7 +7,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import sys
 import time
 import traceback
@@ -70,7 +69,7 @@ examples:
 
 The layout (where each input qubit starts and ends) comes from --report, else from the
 `// dqc-layout:` comment (OpenQASM 3) or metadata (QPY) that `dqc compile` writes.
-exit status: 0 equivalent, 1 not equivalent, 2 unusable input.
+exit status: 0 equivalent, 1 not equivalent, 2 unusable input, 3 internal error, 130 interrupted.
 """
 
 
@@ -194,7 +193,7 @@ examples:
 
 Without --noisy the distributed circuit runs noiselessly (a broken output shows as a fidelity below 1).
 Exact (density matrix, every measurement deferred) when it fits in 11 qubits, else sampled.
-exit status: 0 simulated, 2 unusable input.
+exit status: 0 simulated, 2 unusable input, 3 internal error, 130 interrupted.
 """
 
 
@@ -258,13 +257,9 @@ def _internal_error(exc: Exception) -> int:
     return EXIT_INTERNAL_ERROR
 
 
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-
-
 def _clean(text: str) -> str:
-    """``text`` as one printable line: terminal escapes removed, other control characters
-    (a newline or escape in a file name or a quoted message) shown as ``\\n``, ``\\x1b``."""
-    text = _ANSI.sub("", text)
+    """``text`` as one printable line: control characters (a newline or a terminal escape in a file
+    name or in a quoted message) are shown escaped, as ``\\n`` and ``\\x1b``, never sent to the terminal."""
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 

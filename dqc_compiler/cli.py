@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -416,11 +417,18 @@ def _planned_outputs(args, split_names: list[str]) -> list[str]:
     return paths
 
 
-def _compile_inputs(args) -> list[str]:
-    """The files ``dqc compile`` reads, which no output may overwrite."""
+def _compile_inputs(args) -> list:
+    """The files ``dqc compile`` reads, which no output may overwrite: the circuit, the network file,
+    and the files the circuit includes (looked up beside it and in the working directory)."""
     inputs = [args.input]
     if args.network and Path(args.network).exists():
         inputs.append(args.network)
+    source = Path(args.input)
+    if source.suffix.lower() != ".qpy" and source.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for name in re.findall(r'^\s*include\s+"([^"]+)"\s*;', source.read_text(), flags=re.MULTILINE):
+                inputs += [(p, f"{name}, included by the input {args.input}")
+                           for p in (source.parent / name, Path(name)) if p.is_file()]
     return inputs
 
 

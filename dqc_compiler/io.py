@@ -279,6 +279,7 @@ class _Output:
     mode: int = 0o644
     direct: bool = False  # a character device or FIFO: written in place, never replaced
     existed: bool = False
+    owner: tuple[int, int] | None = None  # (uid, gid) of the file replaced
     tmp: Path | None = None
     backup: Path | None = None
 
@@ -304,7 +305,7 @@ def _identity(path: str | Path) -> tuple | None:
     return (info.st_dev, info.st_ino)
 
 
-def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path] = (),
+def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path | tuple[str | Path, str]] = (),
                   stdout_is_output: bool = False) -> None:
     """Refuse, with a one-line :class:`DQCError`, outputs that cannot be written or would lose a file.
 
@@ -312,13 +313,15 @@ def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path] = 
     count), two outputs may not be the same file, an output's directory must exist, and an output
     may not be a directory, a block device or a socket. A character device (``/dev/null``) is
     written in place and exempt from the same-file rule. With ``stdout_is_output`` (``--json``),
-    an output may not be where stdout goes either. Nothing is written.
+    an output may not be where stdout goes either. An input may be a ``(path, description)`` pair,
+    the description naming it in the message. Nothing is written.
     """
     seen: dict[tuple, tuple[str, str]] = {}
-    for path in inputs:
+    for item in inputs:
+        path, label = item if isinstance(item, tuple) else (item, f"the input {item}")
         key = _identity(path)
         if key is not None:
-            seen.setdefault(key, ("input", str(path)))
+            seen.setdefault(key, ("input", label))
     if stdout_is_output:
         for key in _stdout_identities():
             seen.setdefault(key, ("stdout", ""))
@@ -335,8 +338,8 @@ def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path] = 
 def _clash(path: str, kind: str, other: str) -> str:
     """The message for an output ``path`` that is the same file as an input, another output or stdout."""
     if kind == "input":
-        return (f"{path}: is the input file; refusing to overwrite it" if path == other else
-                f"{path}: is the same file as the input {other}; refusing to overwrite it")
+        return (f"{path}: is the input file; refusing to overwrite it" if other == f"the input {path}" else
+                f"{path}: is the same file as {other}; refusing to overwrite it")
     if kind == "output":
         return (f"{path}: given for two outputs; give each output its own path" if path == other else
                 f"{path}: is the same file as the output {other}; give each output its own path")
@@ -350,6 +353,9 @@ def _stdout_identities() -> list[tuple]:
     except OSError:
         return []
     if stat.S_ISCHR(info.st_mode):
+        with contextlib.suppress(OSError):
+            if info.st_rdev == os.stat(os.devnull).st_rdev:
+                return []  # `> /dev/null` and `-o /dev/null` lose nothing
         return [("chr", info.st_rdev)]
     return [(info.st_dev, info.st_ino)]
 
@@ -385,7 +391,7 @@ def _plan(path: str | Path) -> _Output:
         raise DQCError(f"{shown}: cannot write ({os.strerror(errno.EACCES)})")
     direct = kind in (stat.S_IFCHR, stat.S_IFIFO)
     return _Output(shown, Path(shown) if direct else target, mode=stat.S_IMODE(info.st_mode), direct=direct,
-                   existed=True)
+                   existed=True, owner=(info.st_uid, info.st_gid))
 
 
 def _umask() -> int:
@@ -394,7 +400,8 @@ def _umask() -> int:
     return mask
 
 
-def commit_outputs(files: Sequence[tuple[str | Path, bytes]], inputs: Sequence[str | Path] = (),
+def commit_outputs(files: Sequence[tuple[str | Path, bytes]],
+                   inputs: Sequence[str | Path | tuple[str | Path, str]] = (),
                    directories: Sequence[str | Path] = ()) -> None:
     """Write every file or none: each ``(path, bytes)``, after :func:`check_outputs`.
 
@@ -461,6 +468,9 @@ def _prepare(output: _Output) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(output.data)
             handle.flush()
+            if output.owner is not None and output.owner != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):  # keep the owner where allowed (root, or a group of ours)
+                    os.fchown(handle.fileno(), *output.owner)
             os.fchmod(handle.fileno(), output.mode)
             os.fsync(handle.fileno())
     except OSError as exc:

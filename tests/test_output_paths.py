@@ -102,6 +102,8 @@ REFUSED = {
     "split-file-is-input": (COMPILE + ["--split", "split"], ["split/qpu1.qasm", "input in.qasm"]),
     "split-file-is-output": (COMPILE + ["-o", "split/qpu0.qasm", "--split", "split"], ["split/qpu0.qasm", "two outputs"]),
     "qpy-output-is-input": (["compile", "in.qpy", "--qpus", 2, "-o", "in.qpy"], ["in.qpy: is the input file"]),
+    "output-is-included-file": (["compile", "inc.qasm", "--qpus", 2, "-o", "mygates.inc"],
+                                ["mygates.inc: is the same file as mygates.inc, included by the input inc.qasm"]),
     "output-missing-directory": (COMPILE + ["-o", "new.qasm", "--report", "nodir/r.json"], ["nodir/r.json", "'nodir'"]),
     "output-is-directory": (COMPILE + ["-o", "sub", "--report", "new.json"], ["sub: is a directory"]),
     "output-dangling-link-loop": (COMPILE + ["-o", "loop.qasm"], ["loop.qasm", "cannot write"]),
@@ -118,6 +120,10 @@ def test_refused_output_leaves_every_file_identical(work, capsys, case):
 
         with open(work / "in.qpy", "wb") as handle:
             qpy.dump(synth_qft_full(3), handle)
+    if case == "output-is-included-file":
+        (work / "mygates.inc").write_text("gate myh a { h a; }\n")
+        (work / "inc.qasm").write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\ninclude "mygates.inc";\n'
+                                       "qreg q[2];\nmyh q[0];\ncx q[0],q[1];\n")
     if case == "output-dangling-link-loop":
         os.symlink("loop.qasm", work / "loop.qasm")
     held = None
@@ -152,6 +158,13 @@ def test_json_output_to_stdout_refused_as_subprocess(work):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert_refused(proc.returncode, proc.stdout, proc.stderr, "/dev/stdout", "standard output")
     assert snapshot(work) == before
+
+
+def test_json_with_stdout_and_output_on_dev_null_is_fine(work):
+    proc = subprocess.run([sys.executable, "-m", "dqc_compiler.cli", *COMPILE, "-o", "/dev/null", "--json"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120, cwd=work,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
 # ---------------------------------------------------------------------- what is written
@@ -294,3 +307,12 @@ def test_unwritable_report_refused_before_work(work, capsys):
     rc, stdout, stderr = run_cli(capsys, *COMPILE, "-o", "new.qasm", "--report", "old.json")
     assert_refused(rc, stdout, stderr, "old.json: cannot write (Permission denied)")
     assert snapshot(work) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may give a file to another user")
+def test_replaced_file_keeps_its_owner(work, capsys):
+    os.chown(work / "old.qasm", 65534, 65534)
+    code, _, stderr = run_cli(capsys, *COMPILE, "-o", "old.qasm")
+    assert code == 0, stderr
+    info = (work / "old.qasm").stat()
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (65534, 65534, 0o640)

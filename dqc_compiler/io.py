@@ -492,6 +492,9 @@ def _commit(outputs: list[_Output]) -> None:
             with open(current.shown, "wb") as handle:
                 handle.write(current.data)
     except BaseException as exc:
+        if (current is not None and current not in done and not current.direct and current.tmp is not None
+                and not os.path.lexists(current.tmp)):
+            done.append(current)  # interrupted just after its rename: undo that one too
         failed = _roll_back(done)
         if current is not None and current.backup is not None and current not in done:
             _discard(current.backup)

@@ -264,6 +264,23 @@ def test_failed_second_commit_rolls_back(work, capsys, monkeypatch, exc, code):
     assert snapshot(work) == before  # old.qasm restored (same inode), nothing new, no temp file, no 'fresh'
 
 
+def test_interrupt_just_after_a_rename_is_undone(work, capsys, monkeypatch):
+    """Ctrl-C lands after os.replace of -o returned but before it was recorded: -o is still put back."""
+    real_replace, calls = os.replace, {"n": 0}
+
+    def replace_then_interrupt(src, dst):
+        real_replace(src, dst)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(dqc_io.os, "replace", replace_then_interrupt)
+    before = snapshot(work)
+    rc, stdout, stderr = run_cli(capsys, *COMPILE, "-o", "old.qasm", "--report", "old.json")
+    assert (rc, stdout, stderr) == (130, "", "dqc: interrupted\n")
+    assert snapshot(work) == before
+
+
 def test_failed_preparation_names_the_users_path(work, capsys, monkeypatch):
     """The second temporary file cannot be made: nothing is replaced, and the message shows R.json."""
     import tempfile

@@ -249,10 +249,11 @@ def _internal_error(exc: Exception) -> int:
     if os.environ.get("DQC_DEBUG", "") not in ("", "0"):
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, MemoryError):
-        what = "out of memory"
-    else:
-        text = str(exc).strip().splitlines()
-        what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+        _say("dqc: error: out of memory: the input needs more memory than this machine has "
+             "(DQC_DEBUG=1 shows where)")
+        return EXIT_INTERNAL_ERROR
+    text = str(exc).strip().splitlines()
+    what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
     _say(f"dqc: internal error ({what}); this is a bug in dqc, please report it with the command line "
          "and input (DQC_DEBUG=1 shows the traceback)")
     return EXIT_INTERNAL_ERROR

@@ -687,3 +687,15 @@ def test_cli_md_describes_every_flag_of(command):
     usage = " ".join(sub.format_usage().split())
     documented = re.search(r"```\n(usage: dqc " + command + r".*?)```", section, flags=re.DOTALL)
     assert documented and " ".join(documented.group(1).split()) == usage
+
+
+def test_out_of_memory_is_exit_3_one_line(capsys, monkeypatch):
+    import dqc_compiler.cli as cli
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "compile_circuit", exhausted)
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2)
+    assert code == 3 and stdout == "" and len(stderr.splitlines()) == 1
+    assert stderr.startswith("dqc: error: out of memory") and "Traceback" not in stderr

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
+import os
+import re
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from qiskit.transpiler import PassManager
 
 from . import __version__
 from .errors import DQCError
-from .io import circuit_writer, load_circuit, write_atomically
-from .draw import draw_network, draw_timeline, picture_format, save
-from .network import Network
-from .split import split_files, split_programs, write_split
+from .io import check_outputs, commit_outputs, load_circuit, serialise_circuit, write_atomically
+from .draw import draw_network, draw_timeline, picture_format
+from .network import PRESETS, Network
+from .report import dumps_json
+from .split import split_files, split_programs
 from .passes import CheckSupportedInput
 from .passes.partition import PARTITIONERS
 from .pipeline import DEFAULT_LEVEL
@@ -24,6 +29,10 @@ from .pipeline import compile as compile_circuit
 from .verify import METHODS, verify
 
 EXIT_EQUIVALENT, EXIT_NOT_EQUIVALENT, EXIT_BAD_INPUT = 0, 1, 2
+#: A bug in dqc (or out of memory): one line on stderr, the traceback only with DQC_DEBUG=1.
+EXIT_INTERNAL_ERROR = 3
+#: Interrupted by Ctrl-C (SIGINT): 128 + 2, as a shell reports a process killed by it.
+EXIT_INTERRUPTED = 130
 
 _DESCRIPTION = """\
 Distribute a quantum circuit over a network of QPUs: every multi-qubit gate ends up inside
@@ -48,8 +57,10 @@ optimization levels (-O):
   3  + commutation-aware reordering, more METIS seeds, a longer refinement
 
 exit status: 0 compiled (and verified, with --verify); 1 --verify found the output not equivalent;
-2 unusable input (the message names the file and, for a parse error, the line). Nothing is written
-unless everything succeeded up to writing.
+2 unusable input (the message names the file and, for a parse error, the line); 3 internal error;
+130 interrupted. On exit 2, 3 or 130 no file is written or changed: every output is prepared in a
+temporary file first and all are committed together. An output that is an input, or two outputs
+that are the same file, are refused.
 """
 
 _VERIFY_EPILOG = """\
@@ -59,7 +70,7 @@ examples:
 
 The layout (where each input qubit starts and ends) comes from --report, else from the
 `// dqc-layout:` comment (OpenQASM 3) or metadata (QPY) that `dqc compile` writes.
-exit status: 0 equivalent, 1 not equivalent, 2 unusable input.
+exit status: 0 equivalent, 1 not equivalent, 2 unusable input, 3 internal error, 130 interrupted.
 """
 
 
@@ -70,11 +81,13 @@ examples:
 
 The cost model is the compiler's own at -O 2: one ebit per cat-entangled copy of a qubit's
 segment to a remote QPU, unlimited comm qubits, no teledata, gate order as given.
-exit status: 0 done (proven or not: see the output), 2 unusable input.
+exit status: 0 done (proven or not: see the output), 2 unusable input, 3 internal error, 130 interrupted.
 """
 
 #: Default --time-limit (seconds) of `dqc bound` and `dqc compile --optimal`.
 DEFAULT_TIME_LIMIT = 60.0
+#: Default --comm-qubits of `dqc compile --qpus`.
+DEFAULT_COMM_QUBITS = 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -100,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="network file (NET.json, see docs/network.md) or preset KIND:SHAPE[xDATA][,comm=C] "
                             "with KIND all_to_all, line, ring, star or grid: line:4x8 (4 QPUs of 8 data qubits), "
                             "grid:2x3x4, star:5x8,comm=1; line:4 sizes the QPUs to the circuit")
-    comp.add_argument("--comm-qubits", type=int, default=2, metavar="C",
-                      help="comm qubits per QPU with --qpus (default: 2)")
+    comp.add_argument("--comm-qubits", type=int, default=None, metavar="C",
+                      help=f"comm qubits per QPU with --qpus (default: {DEFAULT_COMM_QUBITS}); with --network "
+                           "it is an error: set them in the file or the preset (line:4x8,comm=3)")
     comp.add_argument("-o", "--output", metavar="OUT",
                       help="write the distributed circuit: OpenQASM 3 (2 with --qasm2), or QPY for .qpy")
     comp.add_argument("--qasm2", action="store_true",
@@ -180,7 +194,7 @@ examples:
 
 Without --noisy the distributed circuit runs noiselessly (a broken output shows as a fidelity below 1).
 Exact (density matrix, every measurement deferred) when it fits in 11 qubits, else sampled.
-exit status: 0 simulated, 2 unusable input.
+exit status: 0 simulated, 2 unusable input, 3 internal error, 130 interrupted.
 """
 
 
@@ -207,19 +221,119 @@ def _add_simulate_parser(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_BAD_INPUT
+    """Run ``dqc ARGV``; the exit status (see the exit-code table in docs/cli.md)."""
     try:
-        return {"compile": _compile, "verify": _verify, "simulate": _simulate, "bound": _bound}[args.command](args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        with _only_json_on_stdout(getattr(args, "json", False)):
+            return {"compile": _compile, "verify": _verify, "simulate": _simulate, "bound": _bound}[args.command](args)
     except BrokenPipeError:  # `dqc compile --json | head`: the reader left; not an error of ours
-        sys.stderr.close()
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_EQUIVALENT
     except DQCError as exc:
-        print(f"dqc: error: {exc}", file=sys.stderr)
+        _say(f"dqc: error: {exc}")
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _say("dqc: interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, its own exit code, never "not equivalent"
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    """Report an unexpected exception as one line (and the traceback with ``DQC_DEBUG=1``); exit 3."""
+    if os.environ.get("DQC_DEBUG", "") not in ("", "0"):
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, MemoryError):
+        _say("dqc: error: out of memory: the input needs more memory than this machine has "
+             "(DQC_DEBUG=1 shows where)")
+        return EXIT_INTERNAL_ERROR
+    text = str(exc).strip().splitlines()
+    what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    _say(f"dqc: internal error ({what}); this is a bug in dqc, please report it with the command line "
+         "and input (DQC_DEBUG=1 shows the traceback)")
+    return EXIT_INTERNAL_ERROR
+
+
+def _clean(text: str) -> str:
+    """``text`` as one printable line: control characters (a newline or a terminal escape in a file
+    name or in a quoted message) are shown escaped, as ``\\n`` and ``\\x1b``, never sent to the terminal."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _say(line: str) -> None:
+    """One clean line on stderr (where nothing else is, if stderr is gone)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(_clean(line), file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _only_json_on_stdout(enabled: bool):
+    """With ``--json``: stdout gets the one JSON document the command prints and nothing else.
+
+    While the command runs, file descriptor 1 points at stderr, so C libraries (METIS prints
+    ``***Cannot bisect a graph with 0 vertices!``) cannot write there; what the command prints
+    is collected, checked to be one strict JSON document, and only then written to stdout.
+    """
+    if not enabled:
+        yield
+        return
+    real, collected = sys.stdout, io.StringIO()
+    with contextlib.suppress(OSError, ValueError):
+        real.flush()
+    saved = _point_fd(1, 2)
+    sys.stdout = collected
+    try:
+        yield
+    finally:
+        sys.stdout = real
+        _restore_fd(1, saved)
+    text = collected.getvalue()
+    if text.strip():
+        try:
+            json.loads(text, parse_constant=_not_json)
+        except ValueError as exc:
+            raise RuntimeError(f"--json output is not one strict JSON document ({exc})") from None
+    real.write(text)
+    real.flush()
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _point_fd(fd: int, to: int) -> int | None:
+    """Point file descriptor ``fd`` at ``to``; the saved original, or None where that is impossible."""
+    _flush_c_stdio()
+    try:
+        saved = os.dup(fd)
+    except OSError:
+        return None
+    try:
+        os.dup2(to, fd)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _restore_fd(fd: int, saved: int | None) -> None:
+    if saved is None:
+        return
+    _flush_c_stdio()  # C stdio buffers hold what was written meanwhile: let it go where fd pointed
+    os.dup2(saved, fd)
+    os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    with contextlib.suppress(Exception):
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL(None).fflush(None)
 
 
 def _status(args, message: str):
@@ -233,31 +347,19 @@ def _status(args, message: str):
 
 def _compile(args) -> int:
     circuit = load_circuit(args.input)
-    if args.qpus is not None:
-        if args.qpus < 1:
-            raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")
-        if args.comm_qubits < 0:
-            raise DQCError(f"--comm-qubits must be >= 0, got {args.comm_qubits}")
-        network = Network.for_circuit(circuit.num_qubits, args.qpus, args.comm_qubits)
-    else:
-        network = _load_network(args.network, circuit.num_qubits)
-        if circuit.num_qubits > network.capacity:
-            raise DQCError(
-                f"{args.input}: the circuit has {circuit.num_qubits} qubits but the network {args.network} "
-                f"holds only {network.capacity} data qubits"
-            )
+    network = _compile_network(args, circuit.num_qubits)
     if args.qasm2 and (not args.output or Path(args.output).suffix.lower() == ".qpy"):
         raise DQCError("--qasm2 needs an OpenQASM output file: -o OUT.qasm")
     if args.time_limit is not None and not args.optimal:
         raise DQCError("--time-limit applies only with --optimal")
-    for path in (args.output, args.report, args.timeline, args.draw_network):
-        if path:
-            _check_writable(path)
     for path in (args.timeline, args.draw_network):
         if path:
             picture_format(path)
     if args.split and Path(args.split).exists() and not Path(args.split).is_dir():
         raise DQCError(f"{args.split}: --split needs a directory, and this is a file")
+    planned = _planned_outputs(args, [f"{q.name}.qasm" for q in network.qpus] + ["messages.json"])
+    inputs = _compile_inputs(args)
+    check_outputs(planned, inputs, stdout_is_output=args.json)  # before any work: refuse what would lose a file
     with _status(args, f"compiling {args.input}"):
         try:
             result = compile_circuit(
@@ -280,44 +382,85 @@ def _compile(args) -> int:
         from .noise import estimate_fidelity  # noqa: PLC0415 - only with --estimate-fidelity
 
         report["fidelity"] = estimate_fidelity(result)
-    writers = []
+    text = dumps_json(report)  # strict JSON (no Infinity/NaN), or a one-line error before anything is written
+    files = _compile_files(args, result, network, text)
+    commit_outputs(files, inputs, directories=[args.split] if args.split else ())  # all or nothing
+    print(text if args.json else _summary(args, report))
+    return EXIT_EQUIVALENT if equivalent else EXIT_NOT_EQUIVALENT
+
+
+def _compile_network(args, num_qubits: int) -> Network:
+    """The network of ``dqc compile``: ``--qpus K`` (with ``--comm-qubits``) or ``--network``."""
+    if args.qpus is not None:
+        comm = DEFAULT_COMM_QUBITS if args.comm_qubits is None else args.comm_qubits
+        if args.qpus < 1:
+            raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")
+        if comm < 0:
+            raise DQCError(f"--comm-qubits must be >= 0, got {comm}")
+        return Network.for_circuit(num_qubits, args.qpus, comm)
+    if args.comm_qubits is not None:
+        raise DQCError(f"--comm-qubits applies only with --qpus; with --network, give the comm qubits in the "
+                       f"network file ('comm_qubits' of each QPU) or the preset (e.g. line:4x8,comm={args.comm_qubits})")
+    network = _load_network(args.network, num_qubits)
+    if num_qubits > network.capacity:
+        raise DQCError(
+            f"{args.input}: the circuit has {num_qubits} qubits but the network {args.network} "
+            f"holds only {network.capacity} data qubits"
+        )
+    return network
+
+
+def _planned_outputs(args, split_names: list[str]) -> list[str]:
+    """Every path ``dqc compile`` will write, in the order of its options."""
+    paths = [p for p in (args.output, args.report, args.timeline, args.draw_network) if p]
+    if args.split and Path(args.split).is_dir():  # a directory still to be created holds no file to lose
+        paths += [os.path.join(args.split, name) for name in split_names]
+    return paths
+
+
+def _compile_inputs(args) -> list:
+    """The files ``dqc compile`` reads, which no output may overwrite: the circuit, the network file,
+    and the files the circuit includes (looked up beside it and in the working directory)."""
+    inputs = [args.input]
+    if args.network and Path(args.network).exists():
+        inputs.append(args.network)
+    source = Path(args.input)
+    if source.suffix.lower() != ".qpy" and source.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for name in re.findall(r'^\s*include\s+"([^"]+)"\s*;', source.read_text(), flags=re.MULTILINE):
+                inputs += [(p, f"{name}, included by the input {args.input}")
+                           for p in (source.parent / name, Path(name)) if p.is_file()]
+    return inputs
+
+
+def _compile_files(args, result, network: Network, report_text: str) -> list[tuple[str, bytes]]:
+    """Every output of ``dqc compile`` serialised in memory, as ``(path, bytes)``."""
+    files = []
     if args.output:
-        writers.append(circuit_writer(args.output, result.circuit, qasm_version=2 if args.qasm2 else 3))
+        files.append((args.output, serialise_circuit(args.output, result.circuit, 2 if args.qasm2 else 3)))
     if args.report:
-        writers.append(lambda: write_atomically(args.report, (json.dumps(report, indent=2) + "\n").encode()))
+        files.append((args.report, (report_text + "\n").encode()))
     timeline = result.property_set["dqc_timeline"]
-    if args.split:
-        texts = split_files(*split_programs(result.circuit, timeline, network))
-        writers.append(lambda: write_split(args.split, texts))
     if args.timeline:
         picture = draw_timeline(timeline, network, picture_format(args.timeline), title=Path(args.input).name)
-        writers.append(lambda: save(args.timeline, picture))
+        files.append((args.timeline, picture))
     if args.draw_network:
-        drawing = draw_network(network, report, picture_format(args.draw_network))
-        writers.append(lambda: save(args.draw_network, drawing))
-    for write in writers:  # everything is serialised above; only now touch the disk
-        _write(write)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(_summary(args, report))
-    return EXIT_EQUIVALENT if equivalent else EXIT_NOT_EQUIVALENT
+        files.append((args.draw_network, draw_network(network, result.report, picture_format(args.draw_network))))
+    if args.split:
+        texts = split_files(*split_programs(result.circuit, timeline, network))
+        files += [(os.path.join(args.split, name), text.encode()) for name, text in texts.items()]
+    return files
 
 
 def _load_network(spec: str, num_qubits: int) -> Network:
     """A network file, or a preset such as ``line:4x8``."""
     if ":" in spec and not Path(spec).exists():
         return Network.from_spec(spec, num_qubits)
+    if spec in PRESETS and not Path(spec).exists():
+        raise DQCError(f"{spec}: network file not found; for the preset, give its size, e.g. {spec}:4 "
+                       f"(presets: {', '.join(p + ':K' if p != 'grid' else 'grid:RxC' for p in PRESETS)}; "
+                       "see docs/network.md)")
     return Network.from_file(spec)
-
-
-def _check_writable(path: str) -> None:
-    """Refuse an output path that cannot be written, before anything is written."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise DQCError(f"{path}: directory '{target.parent}' does not exist")
-    if target.is_dir():
-        raise DQCError(f"{path}: is a directory, expected a file name")
 
 
 def _write(write) -> None:
@@ -331,7 +474,7 @@ def _summary(args, report: dict) -> str:
     cost, schedule, source = report["cost"], report["schedule"], report["input"]
     qpus = ", ".join(f"{q['name']}({q['data_qubits']}+{q['comm_qubits']})" for q in report["network"]["qpus"])
     lines = [
-        f"{args.input}: {source['num_qubits']} qubits, {source['num_2q_gates']} two-qubit gates -> {qpus}",
+        f"{args.input}: {_plural(source['num_qubits'], 'qubit')}, {_gate_counts(source)} -> {qpus}",
         f"  ebits {cost['ebits']}  nonlocal gates {cost['nonlocal_gates']}  telegates {cost['telegates']}  "
         f"teledata {cost['teledata']}  classical bits {cost['classical_bits']}",
         f"  comm rounds {schedule['comm_rounds']}  makespan {schedule['makespan']:g}  "
@@ -364,6 +507,17 @@ def _summary(args, report: dict) -> str:
     if args.split:
         lines.append(f"  wrote {len(report['network']['qpus'])} per-QPU programs and messages.json into {args.split}")
     return "\n".join(lines)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _gate_counts(source: dict) -> str:
+    """``28 two-qubit gates``, plus ``, 3 gates on 3+ qubits`` when there are any (mcx, cswap, ccz)."""
+    text = _plural(source["num_2q_gates"], "two-qubit gate")
+    wide = source.get("num_3q_plus_gates", 0)
+    return text + (f", {_plural(wide, 'gate')} on 3+ qubits" if wide else "")
 
 
 def _optimum_line(found: dict, emitted: int | None = None) -> str:
@@ -407,7 +561,7 @@ def _bound(args) -> int:
     }
     heuristic = "" if found.heuristic_ebits is None else f"; level-3 heuristic: {found.heuristic_ebits}"
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(dumps_json(result))
     elif found.proven:
         print(f"{args.input}: minimum {found.ebits} ebits on {len(names)} QPUs, proven "
               f"({found.seconds:.2f}s){heuristic}")

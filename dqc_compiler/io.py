@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io as _io
 import json
 import os
 import re
+import shutil
+import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from qiskit import QuantumCircuit, qasm2, qasm3, qpy
 from qiskit.circuit import ClassicalRegister, Clbit, IfElseOp
@@ -71,7 +76,7 @@ def _load_qpy(path: Path) -> QuantumCircuit:
         with path.open("rb") as handle:
             circuits = qpy.load(handle)
     except Exception as exc:  # qpy raises QpyError, struct.error, ValueError ... on corrupt input
-        raise DQCError(f"{path}: not a readable QPY file ({type(exc).__name__}: {_first_line(str(exc))})") from None
+        raise DQCError(f"{path}: not a readable QPY file ({_exception_line(exc)})") from None
     if len(circuits) != 1 or not isinstance(circuits[0], QuantumCircuit):
         raise DQCError(f"{path}: expected exactly one circuit in the QPY file, found {len(circuits)}")
     return circuits[0]
@@ -238,31 +243,320 @@ def _one_bit_conditions(circuit: QuantumCircuit) -> QuantumCircuit:
     return out
 
 
-def circuit_writer(path: str | Path, circuit: QuantumCircuit, qasm_version: int = 3) -> Callable[[], None]:
-    """A function that writes ``circuit`` to ``path``: QPY for ``.qpy``, otherwise OpenQASM 3
+def serialise_circuit(path: str | Path, circuit: QuantumCircuit, qasm_version: int = 3) -> bytes:
+    """The bytes of ``circuit`` as ``path`` asks for: QPY for ``.qpy``, otherwise OpenQASM 3
     (or OpenQASM 2 with ``qasm_version=2``, see :func:`dumps_qasm2`)."""
-    path = Path(path)
-    if path.suffix.lower() == ".qpy":
+    if Path(path).suffix.lower() == ".qpy":
         buffer = _io.BytesIO()
         qpy.dump(circuit, buffer)
-        data = buffer.getvalue()
-        return lambda: write_atomically(path, data)
-    text = dumps_qasm2(circuit) if qasm_version == 2 else dumps_qasm3(circuit)
-    return lambda: write_atomically(path, text.encode())
+        return buffer.getvalue()
+    return (dumps_qasm2(circuit) if qasm_version == 2 else dumps_qasm3(circuit)).encode()
+
+
+def circuit_writer(path: str | Path, circuit: QuantumCircuit, qasm_version: int = 3) -> Callable[[], None]:
+    """A function that writes ``circuit`` to ``path`` (serialised now, see :func:`serialise_circuit`)."""
+    data = serialise_circuit(path, circuit, qasm_version)
+    return lambda: write_atomically(path, data)
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write through a temporary file and rename, so a failure leaves no half-written file."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
+    """Write ``data`` to ``path`` whole or not at all (see :func:`commit_outputs`)."""
+    commit_outputs([(path, data)])
+
+
+# ---------------------------------------------------------------------- committing outputs
+#: Why a path cannot be written, before anything is: raised as ``DQCError("PATH: reason")``.
+_FILE_KINDS = {stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
+
+
+@dataclass
+class _Output:
+    """One output on its way to disk: the user's path (for messages) and where the bytes land."""
+
+    shown: str
+    target: Path  # symlinks resolved: the file that is replaced
+    data: bytes = b""
+    mode: int = 0o644
+    direct: bool = False  # a character device or FIFO: written in place, never replaced
+    existed: bool = False
+    owner: tuple[int, int] | None = None  # (uid, gid) of the file replaced
+    tmp: Path | None = None
+    backup: Path | None = None
+
+
+def _identity(path: str | Path) -> tuple | None:
+    """What makes two paths the same file: (device, inode) of an existing file (symlinks followed),
+    (device, inode of the real parent directory, name) of one still to be created; ``None`` for a
+    character device such as ``/dev/null`` (writing it twice loses nothing) or a path that cannot be
+    examined."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        real = Path(os.path.realpath(path))
+        try:
+            parent = os.stat(real.parent)
+        except OSError:
+            return None
+        return ("new", parent.st_dev, parent.st_ino, real.name)
+    except OSError:
+        return None
+    if stat.S_ISCHR(info.st_mode):
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path | tuple[str | Path, str]] = (),
+                  stdout_is_output: bool = False) -> None:
+    """Refuse, with a one-line :class:`DQCError`, outputs that cannot be written or would lose a file.
+
+    An output may not be one of ``inputs`` (the same file by inode: hard links and symlinks
+    count), two outputs may not be the same file, an output's directory must exist, and an output
+    may not be a directory, a block device or a socket. A character device (``/dev/null``) is
+    written in place and exempt from the same-file rule. With ``stdout_is_output`` (``--json``),
+    an output may not be where stdout goes either. An input may be a ``(path, description)`` pair,
+    the description naming it in the message. Nothing is written.
+    """
+    seen: dict[tuple, tuple[str, str]] = {}
+    for item in inputs:
+        path, label = item if isinstance(item, tuple) else (item, f"the input {item}")
+        key = _identity(path)
+        if key is not None:
+            seen.setdefault(key, ("input", label))
+    if stdout_is_output:
+        for key in _stdout_identities():
+            seen.setdefault(key, ("stdout", ""))
+    for path in outputs:
+        _plan(path)  # directory exists; not a directory, block device or socket
+        keys = [_identity(path)] + (_device_identity(path) if stdout_is_output else [])
+        for key in filter(None, keys):
+            if key in seen:
+                raise DQCError(_clash(str(path), *seen[key]))
+        if keys[0] is not None:
+            seen[keys[0]] = ("output", str(path))
+
+
+def _clash(path: str, kind: str, other: str) -> str:
+    """The message for an output ``path`` that is the same file as an input, another output or stdout."""
+    if kind == "input":
+        return (f"{path}: is the input file; refusing to overwrite it" if other == f"the input {path}" else
+                f"{path}: is the same file as {other}; refusing to overwrite it")
+    if kind == "output":
+        return (f"{path}: given for two outputs; give each output its own path" if path == other else
+                f"{path}: is the same file as the output {other}; give each output its own path")
+    return f"{path}: is standard output, where --json prints the report; refusing to mix them"
+
+
+def _stdout_identities() -> list[tuple]:
+    """Keys under which stdout (fd 1) would clash with an output path."""
+    try:
+        info = os.fstat(1)
+    except OSError:
+        return []
+    if stat.S_ISCHR(info.st_mode):
+        with contextlib.suppress(OSError):
+            if info.st_rdev == os.stat(os.devnull).st_rdev:
+                return []  # `> /dev/null` and `-o /dev/null` lose nothing
+        return [("chr", info.st_rdev)]
+    return [(info.st_dev, info.st_ino)]
+
+
+def _device_identity(path: str | Path) -> list[tuple]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return []
+    return [("chr", info.st_rdev)] if stat.S_ISCHR(info.st_mode) else []
+
+
+def _plan(path: str | Path) -> _Output:
+    """Where ``path``'s bytes will go, and with which mode; a :class:`DQCError` if they cannot."""
+    shown = str(path)
+    try:
+        info = os.stat(path)  # follows symlinks: -o LINK writes through to the link's target
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise DQCError(f"{shown}: cannot write ({exc.strerror})") from None
+    target = Path(os.path.realpath(path))
+    if info is None:
+        if not target.parent.is_dir():
+            parent = Path(path).parent
+            raise DQCError(f"{shown}: directory '{parent if str(parent) else '.'}' does not exist")
+        return _Output(shown, target, mode=0o666 & ~_umask())
+    kind = stat.S_IFMT(info.st_mode)
+    if kind in _FILE_KINDS:
+        expected = ", expected a file name" if kind == stat.S_IFDIR else "; refusing to write to it"
+        raise DQCError(f"{shown}: is {_FILE_KINDS[kind]}{expected}")
+    if not os.access(path, os.W_OK):
+        raise DQCError(f"{shown}: cannot write ({os.strerror(errno.EACCES)})")
+    direct = kind in (stat.S_IFCHR, stat.S_IFIFO)
+    return _Output(shown, Path(shown) if direct else target, mode=stat.S_IMODE(info.st_mode), direct=direct,
+                   existed=True, owner=(info.st_uid, info.st_gid))
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def commit_outputs(files: Sequence[tuple[str | Path, bytes]],
+                   inputs: Sequence[str | Path | tuple[str | Path, str]] = (),
+                   directories: Sequence[str | Path] = ()) -> None:
+    """Write every file or none: each ``(path, bytes)``, after :func:`check_outputs`.
+
+    All files are first written to temporary files next to their targets (``directories`` are
+    created first). Only then is each renamed over its target, the old file kept as a hard link
+    until all succeed; if one fails (or Ctrl-C), those already replaced are restored and created
+    ones removed, so every pre-existing file is left byte-identical. A symlink is written through
+    (the link stays, its target gets the new content); an existing file keeps its permission bits,
+    a new one gets ``0666 & ~umask``; a character device or FIFO (``/dev/null``, ``/dev/stdout``) is
+    written in place, last. Errors are one-line :class:`DQCError` naming the user's path.
+    """
+    made: list[Path] = []
+    outputs: list[_Output] = []
+    try:
+        for directory in directories:
+            made += _make_directory(Path(directory))
+        check_outputs([path for path, _ in files], inputs)
+        for path, data in files:
+            output = _plan(path)
+            output.data = data
+            outputs.append(output)
+            if not output.direct:
+                _prepare(output)
+        _commit(outputs)
+    except BaseException:
+        for output in outputs:
+            _discard(output.tmp)
+        for directory in reversed(made):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+
+
+def _make_directory(directory: Path) -> list[Path]:
+    """Create ``directory`` and missing parents; the ones created, outermost first."""
+    missing = []
+    for candidate in (directory, *directory.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing.append(candidate)
+    created = []
+    for candidate in reversed(missing):
+        try:
+            candidate.mkdir()
+        except OSError as exc:
+            for done in reversed(created):
+                with contextlib.suppress(OSError):
+                    done.rmdir()
+            raise DQCError(f"{directory}: cannot create the directory ({exc.strerror})") from None
+        created.append(candidate)
     if not directory.is_dir():
-        raise DQCError(f"{path}: directory '{directory}' does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        raise DQCError(f"{directory}: is not a directory")
+    return created
+
+
+def _prepare(output: _Output) -> None:
+    """Write ``output``'s bytes to a temporary file beside its target, with the target's mode."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.target.name}.", suffix=".dqc-tmp", dir=output.target.parent)
+    except OSError as exc:
+        raise DQCError(f"{output.shown}: cannot write ({exc.strerror})") from None
+    output.tmp = Path(tmp)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            handle.write(output.data)
+            handle.flush()
+            if output.owner is not None and output.owner != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):  # keep the owner where allowed (root, or a group of ours)
+                    os.fchown(handle.fileno(), *output.owner)
+            os.fchmod(handle.fileno(), output.mode)
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise DQCError(f"{output.shown}: cannot write ({exc.strerror})") from None
+
+
+def _commit(outputs: list[_Output]) -> None:
+    """Rename every prepared file over its target, then write devices; undo everything on failure."""
+    done: list[_Output] = []
+    current = outputs[0] if outputs else None
+    try:
+        for current in [o for o in outputs if not o.direct]:
+            if current.existed:
+                current.backup = _hard_link_backup(current)
+            os.replace(current.tmp, current.target)
+            current.tmp = None
+            done.append(current)
+        for current in [o for o in outputs if o.direct]:
+            with open(current.shown, "wb") as handle:
+                handle.write(current.data)
+    except BaseException as exc:
+        if (current is not None and current not in done and not current.direct and current.tmp is not None
+                and not os.path.lexists(current.tmp)):
+            done.append(current)  # interrupted just after its rename: undo that one too
+        failed = _roll_back(done)
+        if current is not None and current.backup is not None and current not in done:
+            _discard(current.backup)
+        if isinstance(exc, OSError):
+            undo = "; no file was changed" if not failed else f"; could not restore {', '.join(failed)}"
+            raise DQCError(f"{current.shown}: cannot write ({exc.strerror or exc}){undo}") from None
         raise
+    for output in done:
+        _discard(output.backup)
+
+
+def _hard_link_backup(output: _Output) -> Path:
+    """Keep the old file under a temporary name (a hard link, else a copy) until the commit is done."""
+    for _ in range(100):
+        backup = output.target.with_name(f".{output.target.name}.{os.urandom(4).hex()}.dqc-old")
+        try:
+            os.link(output.target, backup)
+            return backup
+        except FileExistsError:
+            continue
+        except OSError:
+            shutil.copy2(output.target, backup)
+            return backup
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(output.target))
+
+
+def _roll_back(done: list[_Output]) -> list[str]:
+    """Put back the files that ``done`` replaced (remove the ones it created); the paths that failed."""
+    failed = []
+    for output in reversed(done):
+        try:
+            if output.backup is not None:
+                os.replace(output.backup, output.target)
+                output.backup = None
+            else:
+                os.unlink(output.target)
+        except OSError:
+            failed.append(output.shown)
+    return failed
+
+
+def _discard(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+# ---------------------------------------------------------------------- messages quoted from libraries
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_DECORATION = re.compile(r"^[\s\u2500-\u257f\u2580-\u259f]*(?:Backtrace)?[\s\u2500-\u257f\u2580-\u259f]*$")
+
+
+def _exception_line(exc: BaseException) -> str:
+    """``exc`` as one clean line: ``Type: message`` without terminal escapes, backtrace frames or
+    decoration (qiskit's Rust QPY reader embeds a coloured backtrace in its message)."""
+    text = _ANSI.sub("", str(exc.args[0]) if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc))
+    parts = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s*\d+:\s*", "", line).strip()
+        if not line or _DECORATION.match(line) or re.match(r"at \S+:\d+$", line):
+            continue
+        parts.append(line.removeprefix("Error: "))
+    message = " ".join(parts).replace(": While", ", while").replace(" While", ", while")
+    message = "".join(ch if ch.isprintable() else " " for ch in message)
+    return f"{type(exc).__name__}: {message or 'no message'}"

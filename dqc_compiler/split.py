@@ -19,7 +19,7 @@ from qiskit.circuit import ClassicalRegister, Gate, QuantumCircuit
 
 from .errors import DQCError
 from .gates import EPRGate
-from .io import write_atomically
+from .io import commit_outputs
 from .network import Network
 
 MESSAGES_SCHEMA = 1
@@ -99,17 +99,12 @@ def split_files(programs: dict, messages: dict) -> dict[str, str]:
 
 
 def write_split(directory: str | Path, texts: dict[str, str]) -> list[Path]:
-    """Write the :func:`split_files` into ``directory`` (created if missing)."""
+    """Write the :func:`split_files` into ``directory`` (created if missing): all of them or, on an
+    error, none (see :func:`dqc_compiler.io.commit_outputs`)."""
     directory = Path(directory)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DQCError(f"{directory}: cannot create the --split directory ({exc.strerror})") from None
-    written = []
-    for filename, text in texts.items():
-        write_atomically(directory / filename, text.encode())
-        written.append(directory / filename)
-    return written
+    files = [(directory / filename, text.encode()) for filename, text in texts.items()]
+    commit_outputs(files, directories=[directory])
+    return [path for path, _ in files]
 
 
 def read_split(directory: str | Path) -> tuple[dict, dict]:

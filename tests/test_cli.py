@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -430,3 +431,271 @@ def test_usage_mistakes_are_one_line_exit_2(argv, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("dqc: error:")
+
+
+# ---------------------------------------------------------------------- exit codes: 3 internal error, 130 interrupted
+def test_internal_error_is_exit_3_one_line(tmp_path, capsys, monkeypatch):
+    import dqc_compiler.cli as cli
+
+    def crash(*args, **kwargs):
+        raise ZeroDivisionError("boom\nsecond line of the message")
+
+    monkeypatch.setattr(cli, "compile_circuit", crash)
+    monkeypatch.delenv("DQC_DEBUG", raising=False)
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2, "-o", tmp_path / "OUT.qasm", "--json")
+    assert code == cli.EXIT_INTERNAL_ERROR == 3
+    assert stdout == "" and "Traceback" not in stderr
+    assert stderr.splitlines() == [
+        "dqc: internal error (ZeroDivisionError: boom); this is a bug in dqc, please report it with the "
+        "command line and input (DQC_DEBUG=1 shows the traceback)"]
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setenv("DQC_DEBUG", "1")
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2)
+    assert code == 3 and "Traceback" in stderr and "ZeroDivisionError" in stderr
+    assert stderr.splitlines()[-1].startswith("dqc: internal error (ZeroDivisionError: boom)")
+
+
+def test_verify_crash_is_not_exit_1(compiled, capsys, monkeypatch):
+    """A crash in verification must not read as "not equivalent"."""
+    import dqc_compiler.cli as cli
+
+    tmp, _ = compiled
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("(34, 'Numerical result out of range')")
+
+    monkeypatch.setattr(cli, "verify", overflow)
+    code, stdout, stderr = run_cli(capsys, "verify", QFT4, tmp / "OUT.qasm", "--json")
+    assert code == 3 and stdout == "" and len(stderr.splitlines()) == 1 and "OverflowError" in stderr
+
+
+def test_keyboard_interrupt_in_process(tmp_path, capsys, monkeypatch):
+    import dqc_compiler.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "compile_circuit", interrupted)
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2, "-o", tmp_path / "OUT.qasm")
+    assert (code, stdout, stderr) == (130, "", "dqc: interrupted\n")
+    assert not list(tmp_path.iterdir())
+
+
+CTRL_C = """
+import os, signal, sys, time
+import dqc_compiler.cli as cli
+def interrupted(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
+cli.compile_circuit = interrupted
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_as_subprocess(tmp_path):
+    """A real SIGINT during the work: exit 130, one line, no traceback, nothing written."""
+    proc = subprocess.run([sys.executable, "-c", CTRL_C, "compile", str(QFT4), "--qpus", "2",
+                           "-o", str(tmp_path / "OUT.qasm"), "--report", str(tmp_path / "R.json")],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr == "dqc: interrupted\n" and proc.stdout == ""
+    assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------- --json: nothing but strict JSON on stdout
+@pytest.mark.parametrize("argv", [["compile", QFT4, "--qpus", 16, "--json"],
+                                  ["bound", QFT4, "--qpus", 16, "--json", "--time-limit", 20]])
+def test_json_stdout_holds_only_json_even_from_c(argv, capfd):
+    """METIS prints '***Cannot bisect a graph with 0 vertices!' from C on fd 1; that must not reach stdout."""
+    capfd.readouterr()
+    code = main([str(a) for a in argv])
+    out = capfd.readouterr()
+    assert code == 0, out.err
+    json.loads(out.out, parse_constant=lambda c: pytest.fail(f"{c} in --json output"))
+    assert out.out.lstrip().startswith("{") and out.out.rstrip().endswith("}")
+
+
+def test_json_as_subprocess_with_many_qpus(tmp_path):
+    proc = run_subprocess("compile", QFT4, "--qpus", 12, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["input"]["num_qubits"] == 4
+
+
+def test_non_finite_report_value_is_refused(tmp_path, capsys):
+    """``"ebit_time": Infinity`` would put Infinity into the report, which is not JSON: exit 2, nothing written."""
+    net = write(tmp_path / "inf.json", '{"qpus": [{"name": "a", "data_qubits": 2}, {"name": "b", "data_qubits": 2}],'
+                                       ' "links": [{"between": ["a", "b"], "ebit_time": Infinity}]}')
+    for extra in (["--report", tmp_path / "R.json"], ["--json"]):
+        code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--network", net, "-o", tmp_path / "OUT.qasm", *extra)
+        assert_one_line_error(code, stdout, stderr)
+        assert stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inf.json"]
+
+
+def test_dumps_json_names_the_non_finite_key():
+    from dqc_compiler.errors import DQCError
+    from dqc_compiler.report import dumps_json
+
+    assert json.loads(dumps_json({"a": [1, 2.5]})) == {"a": [1, 2.5]}
+    with pytest.raises(DQCError, match=r"schedule\.makespan = inf"):
+        dumps_json({"cost": {"ebits": 1}, "schedule": {"makespan": float("inf")}})
+    with pytest.raises(DQCError, match=r"checks\[1\]\.figure = nan"):
+        dumps_json({"checks": [{"figure": 1.0}, {"figure": float("nan")}]})
+
+
+# ---------------------------------------------------------------------- clean one-line messages
+def test_corrupt_qpy_is_one_clean_line(tmp_path, capsys):
+    """qiskit's Rust QPY reader embeds a coloured backtrace in its message: the user sees one clean line."""
+    from qiskit.synthesis import synth_qft_full
+
+    good = tmp_path / "good.qpy"
+    with open(good, "wb") as handle:
+        qpy.dump(synth_qft_full(3), handle)
+    data = good.read_bytes()
+    for name, corrupt in (("half.qpy", data[: len(data) // 2]), ("tail.qpy", data[:-5]), ("short.qpy", data[:20])):
+        write_bytes = tmp_path / name
+        write_bytes.write_bytes(corrupt)
+        code, stdout, stderr = run_cli(capsys, "compile", write_bytes, "--qpus", 2)
+        line = assert_one_line_error(code, stdout, stderr, name, "QPY")
+        assert line.isprintable(), repr(line)
+        for junk in ("\\x1b", "\\n", "Backtrace", "formats.rs", "\u2501"):
+            assert junk not in line, (junk, line)
+
+
+def test_control_characters_in_a_path_are_escaped(tmp_path, capsys):
+    odd = tmp_path / "odd\x1b[31mname\nline.qasm"
+    code, stdout, stderr = run_cli(capsys, "compile", odd, "--qpus", 2)
+    line = assert_one_line_error(code, stdout, stderr, "not found", "\\x1b", "\\n")
+    assert "\x1b" not in stderr
+
+
+# ---------------------------------------------------------------------- summary, presets, --comm-qubits
+def test_summary_counts_gates_on_three_or_more_qubits(tmp_path, capsys):
+    wide = write(tmp_path / "wide.qasm", QASM2_HEADER + "qreg q[4];\ncx q[0],q[1];\nccx q[0],q[1],q[2];\n"
+                 "cswap q[1],q[2],q[3];\n")
+    code, stdout, stderr = run_cli(capsys, "compile", wide, "--qpus", 2, "--report", tmp_path / "R.json")
+    assert code == 0, stderr
+    assert f"{wide}: 4 qubits, 1 two-qubit gate, 2 gates on 3+ qubits -> " in stdout
+    source = json.loads((tmp_path / "R.json").read_text())["input"]
+    assert (source["num_2q_gates"], source["num_3q_plus_gates"]) == (1, 2)
+    one = write(tmp_path / "one.qasm", QASM2_HEADER + "qreg q[1];\nh q[0];\n")
+    code, stdout, stderr = run_cli(capsys, "compile", one, "--qpus", 1)
+    assert code == 0, stderr
+    assert f"{one}: 1 qubit, 0 two-qubit gates -> " in stdout
+
+
+@pytest.mark.parametrize("command", ["compile", "bound"])
+@pytest.mark.parametrize("kind", ["ring", "line", "grid", "all_to_all", "star"])
+def test_bare_preset_name_gets_a_hint(tmp_path, capsys, monkeypatch, command, kind):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run_cli(capsys, command, QFT4, "--network", kind)
+    assert_one_line_error(code, stdout, stderr, f"{kind}: network file not found", "preset", "ring:K")
+
+
+def test_comm_qubits_with_network_is_an_error(tmp_path, capsys):
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--network", "line:2", "--comm-qubits", 3,
+                                   "-o", tmp_path / "OUT.qasm")
+    assert_one_line_error(code, stdout, stderr, "--comm-qubits applies only with --qpus", "comm=3")
+    assert not list(tmp_path.iterdir())
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--network", "line:2,comm=3", "--json")
+    assert code == 0, stderr
+    assert {q["comm_qubits"] for q in json.loads(stdout)["network"]["qpus"]} == {3}
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2, "--comm-qubits", 3, "--json")
+    assert {q["comm_qubits"] for q in json.loads(stdout)["network"]["qpus"]} == {3}
+
+
+# ---------------------------------------------------------------------- docs/cli.md stays true
+CLI_MD = (ROOT / "docs" / "cli.md").read_text()
+_VALUED = {"-o", "--output", "--report", "--timeline", "--draw-network", "--split", "--network", "--qpus", "--seed",
+           "--time-limit", "--comm-qubits", "-O", "--partitioner", "--method", "--shots", "--figure"}
+
+
+def _error_examples() -> list[tuple[str, str]]:
+    """``(command line, expected stderr line)`` of every ``$ dqc ...`` example in docs/cli.md that
+    shows a ``dqc: error:`` and whose input files exist in the repository."""
+    found = re.findall(r"^ *\$ (dqc [^\n]*)\n *(dqc: error: [^\n]*)$", CLI_MD, flags=re.MULTILINE)
+    runnable = []
+    for command, expected in found:
+        words = command.split()[1:]
+        inputs = [w for i, w in enumerate(words) if w.endswith((".qasm", ".qpy")) and words[i - 1] not in _VALUED]
+        if all((ROOT / w).exists() for w in inputs):
+            runnable.append((command, expected))
+    return runnable
+
+
+def test_cli_md_error_examples_are_true(tmp_path, capsys, monkeypatch):
+    examples = _error_examples()
+    assert len(examples) >= 5, examples
+    for folder in ("benchmarks/circuits", "docs/examples", "docs/networks"):  # copies: a wrong answer writes there
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    for command, expected in examples:
+        before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+        capsys.readouterr()
+        try:
+            code = main(command.split()[1:])
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code
+        err = capsys.readouterr().err
+        assert code == 2, (command, err)
+        assert err.splitlines() == [expected], command
+        assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before, command
+
+
+def test_cli_md_counts_the_commands():
+    from dqc_compiler.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    assert f"There are {words[len(action.choices)]} commands:" in CLI_MD
+    intro = CLI_MD.split("## ", 1)[0]
+    for name in action.choices:
+        assert f"`dqc {name}`" in intro and f"## `dqc {name}`" in CLI_MD, name
+
+
+def test_cli_md_exit_code_table_covers_every_command_and_code():
+    import dqc_compiler.cli as cli
+    from dqc_compiler.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    table = CLI_MD.split("## Exit codes", 1)[1].strip().split("\n\n", 1)[0]
+    header, _, *rows = [line for line in table.splitlines() if line.startswith("|")]
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert sorted(columns[1:]) == sorted(f"`dqc {name}`" for name in action.choices)
+    codes = {}
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) == len(columns) and all(cells), row  # a cell for every command
+        codes[int(cells[0])] = cells
+    assert sorted(codes) == sorted({cli.EXIT_EQUIVALENT, cli.EXIT_NOT_EQUIVALENT, cli.EXIT_BAD_INPUT,
+                                    cli.EXIT_INTERNAL_ERROR, cli.EXIT_INTERRUPTED})
+
+
+@pytest.mark.parametrize("command", ["bound", "simulate"])
+def test_cli_md_describes_every_flag_of(command):
+    """As tests/test_docs.py does for compile and verify: every option of the other commands is documented."""
+    from dqc_compiler.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    sub = action.choices[command]
+    section = CLI_MD.split(f"## `dqc {command}`", 1)[1].split("\n## ", 1)[0]
+    for option in sub._actions:
+        if option.dest == "help":
+            continue
+        for flag in option.option_strings:
+            assert f"`{flag}" in section, f"docs/cli.md, dqc {command}: {flag} is not described"
+    usage = " ".join(sub.format_usage().split())
+    documented = re.search(r"```\n(usage: dqc " + command + r".*?)```", section, flags=re.DOTALL)
+    assert documented and " ".join(documented.group(1).split()) == usage
+
+
+def test_out_of_memory_is_exit_3_one_line(capsys, monkeypatch):
+    import dqc_compiler.cli as cli
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "compile_circuit", exhausted)
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2)
+    assert code == 3 and stdout == "" and len(stderr.splitlines()) == 1
+    assert stderr.startswith("dqc: error: out of memory") and "Traceback" not in stderr

@@ -32,6 +32,53 @@ def test_python_examples_run(page, tmp_path, monkeypatch):
             exec(compile(block, f"{page} (python block {number})", "exec"), namespace)  # noqa: S102
 
 
+#: Pages whose printed outputs are shown and must stay true: after a ```python block, a plain
+#: ``` block with exactly what it prints (passes.md), or a ``# output`` comment on the print line
+#: or the line below it that starts with what that print writes (api.md).
+PRINTED = ["docs/api.md", "docs/passes.md"]
+
+
+def shown_outputs(path) -> list[tuple[str, str | None, list[str | None]]]:
+    """Per ```python block: its code, the plain block right after it (None if none), and for
+    each ``print(`` line the ``#`` comment on it or on the next line (None if neither)."""
+    text = (ROOT / path).read_text()
+    found = []
+    for match in re.finditer(r"^```python\n(.*?)^```\n(?:\n```\n(.*?)^```)?", text, flags=re.DOTALL | re.MULTILINE):
+        code, block = match.group(1), match.group(2)
+        lines = code.splitlines()
+        comments = []
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith("print("):
+                same = re.search(r"\)\s+#\s?(.*)$", line)
+                below = lines[i + 1].strip() if i + 1 < len(lines) else ""
+                comments.append(same.group(1) if same else below[2:] if below.startswith("# ") else None)
+        found.append((code, block, comments))
+    return found
+
+
+@pytest.mark.parametrize("page", PRINTED)
+def test_printed_outputs_are_current(page, tmp_path, monkeypatch):
+    """What the docs show a print writing is what it writes today (a report key added or a
+    figure changed makes this fail until the page is updated)."""
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": f"docs_{page}"}
+    checked = 0
+    for number, (code, block, comments) in enumerate(shown_outputs(page), 1):
+        written: list[str] = []
+        namespace["print"] = lambda *args, sep=" ", end="\n", **_: written.append(sep.join(map(str, args)))
+        exec(compile(code, f"{page} (python block {number})", "exec"), namespace)  # noqa: S102
+        if block is not None:
+            assert "\n".join(written) == block.rstrip("\n"), f"{page}, block {number}: printed output differs"
+            checked += 1
+        elif written:
+            assert len(written) == len(comments), f"{page}, block {number}: a print runs more than once"
+            for shown, comment in zip(written, comments):
+                assert comment is not None, f"{page}, block {number}: print without its output ({shown!r})"
+                assert comment.startswith(shown), f"{page}, block {number}: shows {comment!r}, prints {shown!r}"
+                checked += 1
+    assert checked, f"{page}: no printed output is checked"
+
+
 def _subcommands():
     parser = build_parser()
     action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")

@@ -9,6 +9,7 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
+from ..placement import distances
 from ..segments import Copy, Side, best_runs, build_model, choose_copies, copy_count, multi_qubit_copies, role_of
 
 
@@ -82,8 +83,9 @@ def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int 
     candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
     candidates.append(one_burst_per_gate(dag, parts))
     runs = [None, None, None, None]
-    moved, _ = best_runs(model, parts)  # gates on three qubits run where they need fewest copies
-    if moved and copy_count(model, parts, runs=moved) < copy_count(model, parts):
+    table = distances(network)  # link-level ebits per copy, so runs are chosen by what they really cost
+    moved, _ = best_runs(model, parts, weight=table)  # gates on three qubits run where they need fewest
+    if moved and copy_count(model, parts, runs=moved, weight=table) < copy_count(model, parts, weight=table):
         candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
         runs.append(moved)
     walks = [plan(dag, bursts, parts, network) for bursts in candidates]

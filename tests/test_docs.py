@@ -102,3 +102,21 @@ def test_cli_md_describes_every_flag(command):
     documented = re.search(r"```\n(usage: dqc " + command + r".*?)```", section, flags=re.DOTALL)
     assert documented, f"docs/cli.md has no usage block for dqc {command}"
     assert " ".join(documented.group(1).split()) == usage
+
+
+def test_register_sizes_are_as_documented():
+    """docs/output.md, "Registers": placed input qubits plus every comm qubit, no register for a
+    QPU with neither, in network order."""
+    from qiskit import QuantumCircuit
+
+    from dqc_compiler import compile
+    from dqc_compiler.network import QPU, Link, Network
+
+    qc = QuantumCircuit(3)
+    qc.cx(0, 1)
+    qc.h(2)
+    network = Network([QPU("a", 2, 3), QPU("b", 2, 1), QPU("c", 4, 2), QPU("d", 1, 0)],
+                      [Link(("a", "b")), Link(("b", "c")), Link(("a", "c"))])
+    result = compile(qc, network, partition=[0, 1, 0])
+    assert [(r.name, r.size) for r in result.circuit.qregs] == [("a", 5), ("b", 2), ("c", 2)]
+    assert "`a[5]`, `b[2]`, `c[2]` and none for `d`" in " ".join((ROOT / "docs" / "output.md").read_text().split())

@@ -69,12 +69,15 @@ class OptimumResult:
         }
 
 
-def prepare(circuit: QuantumCircuit) -> DAGCircuit:
+def prepare(circuit: QuantumCircuit, network: Network | None = None) -> DAGCircuit:
     """The DAG the level-2 partitioner sees: input checked, final measurements and swaps set
-    aside, gates normalised with ``ccx``/``ccz`` kept whole."""
+    aside, gates normalised with ``ccx``/``ccz`` kept whole where the compiler keeps them whole on
+    ``network`` (:func:`~dqc_compiler.pipeline.keeps_toffolis`; always without a network)."""
     from .passes import AbsorbFinalSwaps, CheckSupportedInput, Normalise, SplitFinalMeasurements  # noqa: PLC0415
+    from .pipeline import keeps_toffolis  # noqa: PLC0415
 
-    front = [CheckSupportedInput(), SplitFinalMeasurements(), AbsorbFinalSwaps(), Normalise(keep_multi=True)]
+    keep = network is None or keeps_toffolis(network, 2)
+    front = [CheckSupportedInput(), SplitFinalMeasurements(), AbsorbFinalSwaps(), Normalise(keep_multi=keep)]
     manager = PassManager(front)
     return circuit_to_dag(manager.run(circuit))
 
@@ -440,7 +443,7 @@ def optimum(
         raise DQCError(f"the time limit must be a positive number of seconds, got {time_limit}")
     start = time.monotonic()
     deadline = _Deadline(None if time_limit is None else start + time_limit)
-    dag = circuit_or_dag if isinstance(circuit_or_dag, DAGCircuit) else prepare(circuit_or_dag)
+    dag = circuit_or_dag if isinstance(circuit_or_dag, DAGCircuit) else prepare(circuit_or_dag, network)
     n = dag.num_qubits()
     if n > network.capacity:
         raise DQCError(f"the circuit has {n} qubits but the network holds only {network.capacity} data qubits")

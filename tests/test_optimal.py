@@ -48,7 +48,7 @@ def brute_force(circuit: QuantumCircuit, network: Network) -> int | None:
     """The oracle: the fewest link-level ebits over every placement (no symmetry breaking, no
     encoding), every place each gate on three qubits can run, and a minimum vertex cover by
     networkx (König) in each component of the copies' conflict graph, weighed by its hops."""
-    model = build_model(prepare(circuit))
+    model = build_model(prepare(circuit, network))
     n, k = circuit.num_qubits, network.num_qpus
     cost = hop_costs(network)
     best = None
@@ -222,6 +222,21 @@ def test_line_network_optimum_is_what_the_compiler_spends(method):
     assert compiled.report["cost"]["ebits"] == found.ebits
 
 
+def test_toffolis_are_decomposed_for_the_optimum_where_the_compiler_decomposes_them():
+    """Found by the randomised property run: with one comm qubit on some QPU the compiler
+    decomposes ``ccx`` (a whole one may need two copies on one QPU at once), so the optimum must
+    count the decomposed circuit; it used to certify the whole Toffoli's 2 ebits here."""
+    qc = QuantumCircuit(3)
+    qc.ccx(0, 1, 2)
+    for comm, ebits in ((1, 3), (2, 2)):
+        network = Network([QPU(name, 1, comm) for name in "abc"], [Link(("a", "b")), Link(("b", "c")), Link(("a", "c"))])
+        assert brute_force(qc, network) == ebits
+        found = optimum(qc, network)
+        assert (found.ebits, found.proven) == (ebits, True), comm
+        spent = compile(qc, network, partition=found.partition).report["cost"]["ebits"]
+        assert spent == ebits if comm == 2 else spent >= ebits  # one comm qubit: copies wait for each other
+
+
 def test_a_copy_between_the_ends_of_a_line_costs_two_and_needs_a_relay():
     qc = QuantumCircuit(3)
     qc.cx(0, 2)
@@ -248,16 +263,18 @@ def test_maxsat_optimum_equals_brute_force(circuit, data):
         return
     found = optimum(circuit, network, method=method)
     assert found.proven and found.ebits == found.lower_bound == expected, (method, found)
-    model = build_model(prepare(circuit))
+    model = build_model(prepare(circuit, network))
     assert min_copy_count(model, found.partition, weight=weights(cost_table(network))) == (expected, True)
     assert all(found.partition.count(p) <= q.data_qubits for p, q in enumerate(network.qpus))
-    # the compiler spends it on that placement when comm qubits do not split bursts (more comm
-    # qubits only where they change no route: QPUs that relay already)
+    # the compiler never spends less on any network, and exactly that on the placement when comm
+    # qubits are plentiful (raised only where that changes no route: on QPUs that relay already; a
+    # QPU with one comm qubit can neither relay nor hold two copies at once, so it stays a limit)
     roomy = Network([replace(q, comm_qubits=4 * circuit.num_qubits) if q.comm_qubits >= 2 else q
                      for q in network.qpus], list(network.links))
-    compiled = compile(circuit, roomy, partition=found.partition, optimization_level=2)
-    if compiled.property_set["dqc_protocols"]["split"] == 0:
-        assert compiled.report["cost"]["ebits"] == expected, (method, found.partition)
+    spent = compile(circuit, roomy, partition=found.partition, optimization_level=2).report["cost"]["ebits"]
+    assert spent >= expected
+    if all(q.comm_qubits != 1 for q in network.qpus):
+        assert spent == expected, (method, found.partition)
 
 
 @settings(max_examples=examples(40))
@@ -271,7 +288,7 @@ def test_optimum_never_above_the_level3_heuristic(circuit, k):
     if commutation["copies_after"] == commutation["copies_before"]:  # reordering is outside the model
         assert found.ebits <= heuristic.report["cost"]["ebits"], qasm2.dumps(circuit)
     assert found.ebits <= compile(circuit, network, optimization_level=2).report["cost"]["ebits"]
-    assert component_bound(build_model(prepare(circuit)), network) <= found.ebits
+    assert component_bound(build_model(prepare(circuit, network)), network) <= found.ebits
 
 
 def _small_benchmarks():
@@ -306,7 +323,7 @@ def test_time_limit_gives_a_valid_lower_bound():
     found = optimum(circuit, network, time_limit=1.0, method="descend")
     assert not found.proven and found.lower_bound < found.ebits
     assert found.seconds < 10
-    assert found.lower_bound >= component_bound(build_model(prepare(circuit)), network) == 3
+    assert found.lower_bound >= component_bound(build_model(prepare(circuit, network)), network) == 3
     cut_short = optimum(circuit, network, time_limit=1.5)  # hybrid: RC2 raises the bound in the last quarter
     assert cut_short.lower_bound <= 18  # the proven minimum (test below)
     assert cut_short.to_dict()["proven"] == cut_short.proven

@@ -34,6 +34,8 @@ DESCEND_SHARE = 0.75
 ENUMERATE_WORK = 3_000_000
 #: Time-limited SAT calls run in slices of conflicts, aimed at this many seconds each.
 SLICE_CONFLICTS, SLICE_SECONDS = 2000, 0.25
+#: The weight of a copy that cannot be made: more than any sum of possible copies.
+UNREACHABLE = 1 << 40
 
 
 @dataclass
@@ -128,9 +130,6 @@ def weights(table: list[list[int | None]]) -> list[list[int]]:
     """``table`` with impossible copies priced out of reach, for the cover's weighted count."""
     return [[UNREACHABLE if w is None else w for w in row] for row in table]
 
-
-#: The weight of a copy that cannot be made: more than any sum of possible copies.
-UNREACHABLE = 1 << 40
 
 
 def usable_pair(network: Network, home: int, remote: int) -> bool:
@@ -422,8 +421,10 @@ def optimum(
     found and a lower bound when ``time_limit`` (seconds) runs out first.
 
     The cost model is the compiler's own at optimisation level 2 (:mod:`dqc_compiler.segments`):
-    one ebit per distinct (segment side, remote QPU) copy, unlimited comm qubits, no teledata,
-    gate order as given (no commutation); copies only over links. A
+    one copy per distinct (segment side, remote QPU), costing the link-level ebits of the route
+    the compiler makes it along (:meth:`~dqc_compiler.network.Network.copy_cost`: relays need two
+    comm qubits), so ``ebits`` is what the report's ``cost.ebits`` counts when comm qubits do not
+    limit how many copies are open at once; no teledata, gate order as given (no commutation). A
     :class:`~qiskit.QuantumCircuit` goes through the level-2 front passes first (:func:`prepare`);
     a DAG is taken as already normalised. ``warm_start`` is a partition to start from (default:
     the level-3 partitioner's choice, :func:`heuristic_partition`); its count is the first upper bound.

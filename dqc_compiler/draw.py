@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 from .errors import DQCError
@@ -85,23 +86,92 @@ def draw_network(network: Network, report: dict, fmt: str = "svg") -> bytes:
     placed = {q.name: 0 for q in network.qpus}
     for entry in report["layout"]["initial"]:
         placed[entry["qpu"]] += 1
-    figure, axes = plt.subplots(figsize=(6, 5))
-    positions = nx.kamada_kawai_layout(graph) if graph.number_of_edges() else nx.circular_layout(graph)
+    positions = network_positions(graph)
+    xs, ys = [x for x, _ in positions.values()], [y for _, y in positions.values()]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    figure, axes = plt.subplots(figsize=(min(16.0, 3 + 2.2 * width), min(12.0, 2.5 + 2.2 * height)))
     used = [load.get(_pair(network, u, v), 0) for u, v in graph.edges]
     top = max(used, default=0) or 1
     nx.draw_networkx_edges(graph, positions, ax=axes, width=[1 + 5 * w / top for w in used], edge_color="#5c6b73")
     nx.draw_networkx_edge_labels(
         graph, positions, ax=axes, font_size=8,
         edge_labels={(u, v): str(load.get(_pair(network, u, v), 0)) for u, v in graph.edges})
-    sizes = [300 + 120 * q.data_qubits for q in network.qpus]
+    sizes = [min(2600, 1500 + 40 * q.data_qubits) for q in network.qpus]
     nx.draw_networkx_nodes(graph, positions, ax=axes, node_size=sizes, node_color="#9db4c0")
     nx.draw_networkx_labels(graph, positions, ax=axes, font_size=8, labels={
         j: f"{q.name}\n{placed[q.name]}/{q.data_qubits} q\n{q.comm_qubits} comm" for j, q in enumerate(network.qpus)})
     axes.set_title(f"{report['input']['name']}: {report['cost']['ebits']} ebits (labels: ebits per link)")
     axes.axis("off")
+    axes.margins(0.15)
     picture = _figure_bytes(figure, fmt)
     plt.close(figure)
     return picture
+
+
+#: Up to this many QPUs a network is tested for being a grid (an isomorphism check) to draw it as one.
+GRID_CHECK_QPUS = 400
+
+
+def network_positions(graph) -> dict[int, tuple[float, float]]:
+    """Where to draw each QPU, one unit between neighbours where the shape allows: a line on a
+    line, a grid on its grid, a ring on a circle in ring order, a star around its hub; anything
+    else by Kamada-Kawai (all-to-all on a circle)."""
+    import networkx as nx  # noqa: PLC0415
+
+    k = graph.number_of_nodes()
+    degrees = [d for _, d in graph.degree]
+    connected = k > 0 and nx.is_connected(graph)
+    if k <= 1 or not graph.number_of_edges():
+        return {j: (float(j), 0.0) for j in graph.nodes}
+    if connected and nx.is_tree(graph) and max(degrees) <= 2:  # a line
+        end = next(j for j in graph.nodes if graph.degree[j] == 1)
+        return {j: (float(i), 0.0) for i, j in enumerate(nx.dfs_preorder_nodes(graph, end))}
+    grid = _grid_coordinates(graph) if connected and k <= GRID_CHECK_QPUS else None
+    if grid is not None:
+        return grid
+    if connected and k > 3 and min(degrees) == max(degrees) == 2:  # a ring
+        order = [u for u, _ in nx.find_cycle(graph, source=min(graph.nodes))]
+        return {j: _on_circle(i, k, max(1.0, k / 6)) for i, j in enumerate(order)}
+    if connected and k > 3 and nx.is_tree(graph) and degrees.count(1) == k - 1:  # a star
+        hub = max(graph.nodes, key=graph.degree)
+        leaves = [j for j in graph.nodes if j != hub]
+        return {hub: (0.0, 0.0)} | {j: _on_circle(i, len(leaves), 1.5) for i, j in enumerate(leaves)}
+    if graph.number_of_edges() == k * (k - 1) // 2:
+        return {j: _on_circle(i, k, max(1.0, k / 5)) for i, j in enumerate(sorted(graph.nodes))}
+    return {j: (float(x), float(y)) for j, (x, y) in nx.kamada_kawai_layout(graph, scale=max(1.0, k / 4)).items()}
+
+
+def _on_circle(i: int, k: int, radius: float) -> tuple[float, float]:
+    import math  # noqa: PLC0415
+
+    angle = math.pi / 2 - 2 * math.pi * i / k
+    return radius * math.cos(angle), radius * math.sin(angle)
+
+
+def _grid_coordinates(graph) -> dict[int, tuple[float, float]] | None:
+    """Grid coordinates (column, -row) of each QPU if the link graph is a ``rows x cols`` grid
+    with both sides at least 2, else None."""
+    import networkx as nx  # noqa: PLC0415
+
+    k = graph.number_of_nodes()
+    if max(d for _, d in graph.degree) > 4:
+        return None
+    order = {j: i for i, j in enumerate(sorted(graph.nodes))}
+    for rows in range(2, int(k ** 0.5) + 1):
+        if k % rows:
+            continue
+        cols = k // rows
+        if graph.number_of_edges() != 2 * rows * cols - rows - cols:
+            continue
+        matcher = nx.isomorphism.GraphMatcher(graph, nx.grid_2d_graph(rows, cols))
+        if not matcher.is_isomorphic():
+            continue
+        # of the grid's few symmetries, the one closest to reading the QPUs row by row
+        # (Network.grid puts qpu{r*cols+c} at (r, c)); the longer side across
+        mapping = min(itertools.islice(matcher.isomorphisms_iter(), 8),
+                      key=lambda m: sum(abs(order[j] - r * cols - c) for j, (r, c) in m.items()))
+        return {j: (float(c), -float(r)) for j, (r, c) in mapping.items()}
+    return None
 
 
 def _pair(network: Network, u: int, v: int) -> str:

@@ -352,6 +352,18 @@ class Network:
         route = self.route(a, b)
         return math.inf if route is None else route.hops
 
+    def copy_cost(self, home: int, remote: int) -> int | None:
+        """Link-level ebits (``epr`` operations) one cat-entangled copy from QPU ``home`` to QPU
+        ``remote`` costs, or None when it cannot be made: both ends need a comm qubit and a
+        :meth:`route` must join them. The one rule of where a copy may go and what it costs,
+        shared by the protocol insertion and the certified optimum."""
+        if home == remote:
+            return 0
+        if self.qpus[home].comm_qubits == 0 or self.qpus[remote].comm_qubits == 0:
+            return None
+        route = self.route(home, remote)
+        return None if route is None else route.hops
+
     def is_uniform(self) -> bool:
         """True when every two QPUs are linked directly (all distances are 1)."""
         k = self.num_qpus

@@ -34,14 +34,17 @@ DESCEND_SHARE = 0.75
 ENUMERATE_WORK = 3_000_000
 #: Time-limited SAT calls run in slices of conflicts, aimed at this many seconds each.
 SLICE_CONFLICTS, SLICE_SECONDS = 2000, 0.25
+#: The weight of a copy that cannot be made: more than any sum of possible copies.
+UNREACHABLE = 1 << 40
 
 
 @dataclass
 class OptimumResult:
     """The best partition found and what is proven about it.
 
-    ``ebits`` is the copy count of ``partition`` with gates on three qubits run where they need
-    fewest copies (:func:`~dqc_compiler.segments.min_copy_count`);
+    ``ebits`` is the link-level ebit count of ``partition`` (every copy costs the hops of the route
+    the compiler makes it along, :meth:`~dqc_compiler.network.Network.copy_cost`) with gates on
+    three qubits run where they need fewest (:func:`~dqc_compiler.segments.min_copy_count`);
     ``lower_bound`` is a proven lower bound on every partition's count; ``proven`` means the two
     meet, so ``ebits`` is the minimum over all placements the network allows.
     ``heuristic_ebits`` is the warm start's count (None if it needed a missing link).
@@ -68,12 +71,15 @@ class OptimumResult:
         }
 
 
-def prepare(circuit: QuantumCircuit) -> DAGCircuit:
+def prepare(circuit: QuantumCircuit, network: Network | None = None) -> DAGCircuit:
     """The DAG the level-2 partitioner sees: input checked, final measurements and swaps set
-    aside, gates normalised with ``ccx``/``ccz`` kept whole."""
+    aside, gates normalised with ``ccx``/``ccz`` kept whole where the compiler keeps them whole on
+    ``network`` (:func:`~dqc_compiler.pipeline.keeps_toffolis`; always without a network)."""
     from .passes import AbsorbFinalSwaps, CheckSupportedInput, Normalise, SplitFinalMeasurements  # noqa: PLC0415
+    from .pipeline import keeps_toffolis  # noqa: PLC0415
 
-    front = [CheckSupportedInput(), SplitFinalMeasurements(), AbsorbFinalSwaps(), Normalise(keep_multi=True)]
+    keep = network is None or keeps_toffolis(network, 2)
+    front = [CheckSupportedInput(), SplitFinalMeasurements(), AbsorbFinalSwaps(), Normalise(keep_multi=keep)]
     manager = PassManager(front)
     return circuit_to_dag(manager.run(circuit))
 
@@ -94,13 +100,16 @@ def heuristic_partition(dag: DAGCircuit, network: Network, seed: int | None = No
 
 @dataclass
 class Encoding:
-    """Hard clauses over ``x[q][p]`` (qubit q on QPU p) and ``c[(s, p)]`` (side s copied to p)."""
+    """Hard clauses over ``x[q][p]`` (qubit q on QPU p) and ``c[(s, p)]`` (side s copied to p);
+    ``softs`` are the literals whose truth costs one link-level ebit each (a copy, and one more
+    for every hop of its route past the first)."""
 
     pool: IDPool
     hard: list[list[int]]
     x: dict[int, dict[int, int]]  # interacting qubit -> QPU -> variable
     c: dict[tuple[int, int], int]  # (side id, QPU) -> variable
     qubits: list[int]  # the interacting qubits, in order
+    softs: list[int] = field(default_factory=list)
 
 
 def interacting_qubits(model: BurstModel) -> list[int]:
@@ -110,29 +119,34 @@ def interacting_qubits(model: BurstModel) -> list[int]:
     return sorted(found)
 
 
+def cost_table(network: Network) -> list[list[int | None]]:
+    """``table[home][remote]``: link-level ebits one copy costs (None: it cannot be made), by the
+    compiler's own rule, :meth:`~dqc_compiler.network.Network.copy_cost` (routes with relays)."""
+    k = network.num_qpus
+    return [[network.copy_cost(a, b) for b in range(k)] for a in range(k)]
+
+
+def weights(table: list[list[int | None]]) -> list[list[int]]:
+    """``table`` with impossible copies priced out of reach, for the cover's weighted count."""
+    return [[UNREACHABLE if w is None else w for w in row] for row in table]
+
+
+
 def usable_pair(network: Network, home: int, remote: int) -> bool:
-    """Whether a copy can go from ``home`` to ``remote``: a link, and comm qubits at both ends."""
-    qpus = network.qpus
-    return (
-        home != remote
-        and qpus[home].comm_qubits > 0
-        and qpus[remote].comm_qubits > 0
-        and network.link(home, remote) is not None
-    )
+    """Whether a copy can go from ``home`` to ``remote`` (:meth:`Network.copy_cost` is not None)."""
+    return home != remote and network.copy_cost(home, remote) is not None
 
 
 def twin_classes(network: Network) -> list[list[int]]:
     """Classes of QPUs that any permutation may exchange without changing a solution's cost:
-    same capacity, same comm-qubit availability, same links to every other QPU."""
+    same capacity, and exchanging the two leaves every copy's cost (:func:`cost_table`) unchanged."""
     k = network.num_qpus
-    linked = [{j for j in range(k) if network.link(i, j) is not None} for i in range(k)]
+    table = cost_table(network)
 
     def twins(i: int, j: int) -> bool:
-        a, b = network.qpus[i], network.qpus[j]
-        return (
-            a.data_qubits == b.data_qubits
-            and (a.comm_qubits > 0) == (b.comm_qubits > 0)
-            and linked[i] - {j} == linked[j] - {i}
+        swap = {i: j, j: i}
+        return network.qpus[i].data_qubits == network.qpus[j].data_qubits and all(
+            table[a][b] == table[swap.get(a, a)][swap.get(b, b)] for a in range(k) for b in range(k)
         )
 
     classes: list[list[int]] = []
@@ -155,7 +169,10 @@ def encode(model: BurstModel, network: Network, symmetry: bool = True) -> Encodi
     * a gate kept whole on three qubits runs on a QPU that holds one of its qubits, with a copy
       there of every qubit placed elsewhere (its side must exist): the free choice
       :func:`~dqc_compiler.segments.best_runs` makes for a given placement;
-    * copies only between linked QPUs that have comm qubits;
+    * copies only where :meth:`~dqc_compiler.network.Network.copy_cost` allows one (comm qubits at
+      both ends, a route whose relays have two comm qubits each); a copy costs its route's hops:
+      soft literal ``c`` for the first, and ``e_j`` (forced by ``c`` and a home ``j`` or more hops
+      away) for every further one, so that the descent and RC2 keep unit weights;
     * symmetry breaking: within a class of interchangeable QPUs (:func:`twin_classes`), QPU
       ``j+1`` holds a qubit only if QPU ``j`` holds an earlier one (value precedence).
     """
@@ -208,11 +225,20 @@ def encode(model: BurstModel, network: Network, symmetry: bool = True) -> Encodi
                     if p != r:
                         lit = copy(side, r)
                         hard.append([-run, -x[q][p]] + ([lit] if lit is not None else []))
+    table = cost_table(network)
+    softs = list(c.values())
     for (side, remote), lit in c.items():
         q = side_qubit[side]
         for home in qpus:
-            if home == remote or not usable_pair(network, home, remote):
+            if home == remote or table[home][remote] is None:
                 hard.append([-lit, -x[q][home]])
+        far = max((table[home][remote] for home in qpus if home != remote and table[home][remote] is not None), default=1)
+        for hop in range(2, far + 1):  # e: "this copy takes at least `hop` link-level ebits"
+            extra = pool.id(("e", side, remote, hop))
+            softs.append(extra)
+            for home in qpus:
+                if home != remote and (table[home][remote] or 0) >= hop:
+                    hard.append([-lit, -x[q][home], extra])
     if symmetry:
         for members in twin_classes(network):
             members = [p for p in members if p in qpus]
@@ -223,7 +249,7 @@ def encode(model: BurstModel, network: Network, symmetry: bool = True) -> Encodi
                     used = pool.id(("used", low, i - 1))
                     hard.append([-x[qubits[i]][high], used])
                     hard.append([-used] + [x[qubits[j]][low] for j in range(i)])
-    return Encoding(pool, hard, x, c, qubits)
+    return Encoding(pool, hard, x, c, qubits, softs)
 
 
 def decode(encoding: Encoding, assignment: list[int], n: int, network: Network) -> list[int]:
@@ -316,7 +342,8 @@ class _Deadline:
 
 
 def feasible(model: BurstModel, parts: list[int], network: Network) -> bool:
-    """Whether ``parts`` fits the capacities and every copy it needs has a link (and comm qubits)."""
+    """Whether ``parts`` fits the capacities and every copy it needs can be made
+    (:meth:`~dqc_compiler.network.Network.copy_cost`)."""
     if any(parts.count(p) > q.data_qubits for p, q in enumerate(network.qpus)):
         return False
     for _, a, b, _, _ in model.compact:
@@ -394,8 +421,10 @@ def optimum(
     found and a lower bound when ``time_limit`` (seconds) runs out first.
 
     The cost model is the compiler's own at optimisation level 2 (:mod:`dqc_compiler.segments`):
-    one ebit per distinct (segment side, remote QPU) copy, unlimited comm qubits, no teledata,
-    gate order as given (no commutation); copies only over links. A
+    one copy per distinct (segment side, remote QPU), costing the link-level ebits of the route
+    the compiler makes it along (:meth:`~dqc_compiler.network.Network.copy_cost`: relays need two
+    comm qubits), so ``ebits`` is what the report's ``cost.ebits`` counts when comm qubits do not
+    limit how many copies are open at once; no teledata, gate order as given (no commutation). A
     :class:`~qiskit.QuantumCircuit` goes through the level-2 front passes first (:func:`prepare`);
     a DAG is taken as already normalised. ``warm_start`` is a partition to start from (default:
     the level-3 partitioner's choice, :func:`heuristic_partition`); its count is the first upper bound.
@@ -415,7 +444,7 @@ def optimum(
         raise DQCError(f"the time limit must be a positive number of seconds, got {time_limit}")
     start = time.monotonic()
     deadline = _Deadline(None if time_limit is None else start + time_limit)
-    dag = circuit_or_dag if isinstance(circuit_or_dag, DAGCircuit) else prepare(circuit_or_dag)
+    dag = circuit_or_dag if isinstance(circuit_or_dag, DAGCircuit) else prepare(circuit_or_dag, network)
     n = dag.num_qubits()
     if n > network.capacity:
         raise DQCError(f"the circuit has {n} qubits but the network holds only {network.capacity} data qubits")
@@ -429,11 +458,14 @@ def optimum(
     if len(warm_start) != n or any(not 0 <= p < network.num_qpus for p in warm_start):
         raise DQCError(f"warm start must give a QPU index for each of the {n} qubits")
     state = {"parts": None, "ebits": None, "inexact": False}
+    priced = weights(cost_table(network))
 
     def improve(parts: list[int], shown: int | None = None) -> None:
         """Keep ``parts`` if it beats the best so far; ``shown``: a count a SAT model proves reachable."""
-        value, exact = min_copy_count(model, parts) if parts else (0, True)
+        value, exact = min_copy_count(model, parts, weight=priced) if parts else (0, True)
         state["inexact"] |= not exact
+        if value >= UNREACHABLE and shown is None:  # a greedy run choice needs a copy no route makes
+            return
         if shown is not None:
             value = min(value, shown)
         if state["ebits"] is None or value < state["ebits"]:
@@ -468,7 +500,7 @@ def optimum(
         method = "rc2" if not complete else "hybrid"
         info["method"] = f"enumerate+{method}"
     encoding = encode(model, network)
-    softs = list(encoding.c.values())
+    softs = encoding.softs
     info.update(variables=encoding.pool.top, clauses=len(encoding.hard), copies=len(softs))
     logger.info("optimum: %d qubits, %d copy variables, %d clauses; bounds [%d, %s]",
                 len(encoding.qubits), len(softs), len(encoding.hard), lower, state["ebits"])

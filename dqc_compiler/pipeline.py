@@ -39,6 +39,13 @@ LEVELS = {
 DEFAULT_LEVEL = 2
 
 
+def keeps_toffolis(network: Network, level: int) -> bool:
+    """Whether ``ccx``/``ccz`` stay whole (from level 2): a gate kept whole on three qubits may
+    need two copies on one QPU at once, so not when some QPU has exactly one comm qubit. The
+    certified optimum (:func:`dqc_compiler.optimal.prepare`) asks the same question."""
+    return level >= 2 and all(q.comm_qubits != 1 for q in network.qpus)
+
+
 def generate_dqc_pass_manager(
     network: Network,
     seed: int | None = None,
@@ -65,8 +72,7 @@ def generate_dqc_pass_manager(
     if level >= 1:
         passes.append(AbsorbFinalSwaps())
     passes += [
-        # a gate kept whole on three qubits may need two copies on one QPU at once: not with one comm qubit
-        Normalise(keep_multi=level >= 2 and all(q.comm_qubits != 1 for q in network.qpus)),
+        Normalise(keep_multi=keeps_toffolis(network, level)),
         BuildInteractionGraph(),
         PartitionQubits(network, method=partitioner, seed=seed, level=level, refine=refine)
         if partition is None

@@ -227,9 +227,11 @@ def _cover(
     banned: frozenset = frozenset(),
     count_only: bool = False,
     runs: dict[int, int] | None = None,
+    weight=None,
 ):
     """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate
-    (with ``count_only``: the number of copies, and None)."""
+    (with ``count_only``: the number of copies, or with ``weight[home][remote]`` their total
+    weight, and None)."""
     k = max(parts) + 1
     forced = set()
     multi_assignment = {}
@@ -266,7 +268,9 @@ def _cover(
         adjacency.setdefault(u, []).append(v)
     chosen = forced | min_vertex_cover(adjacency)
     if count_only:
-        return len(chosen), None
+        if weight is None:
+            return len(chosen), None
+        return sum(weight[parts[model.sides[c // k].qubit]][c % k] for c in chosen), None
     assignment = {}
     for node, a, b, sa, sb in model.compact:
         pa, pb = parts[a], parts[b]
@@ -314,9 +318,10 @@ def run_options(qubits: tuple, sides: tuple, parts) -> list[tuple[int, list[tupl
 RUN_WORK = 400_000
 
 
-def best_runs(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tuple[dict[int, int], bool]:
+def best_runs(model: BurstModel, parts: list[int], work: int = RUN_WORK, weight=None) -> tuple[dict[int, int], bool]:
     """Where each nonlocal gate on three or more qubits should run for the fewest copies in all
-    (node id -> QPU), and whether that is proven or a greedy choice.
+    (node id -> QPU), and whether that is proven or a greedy choice. With ``weight[home][remote]``
+    (e.g. link-level ebits per copy on a network that is not all-to-all) copies are weighed by it.
 
     Exact reductions first: gates on the same qubits with the same sides run together (a second
     place never saves a copy); a place whose copies include another place's copies is dropped; a
@@ -350,7 +355,7 @@ def best_runs(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tupl
         return {node: places[g][c][0] for g, c in enumerate(choice) for node in members[g]}
 
     def count(choice) -> int:
-        return _cover(model, parts, True, count_only=True, runs=runs_of(choice))[0]
+        return _cover(model, parts, True, count_only=True, runs=runs_of(choice), weight=weight)[0]
 
     total = 1
     for options in places:
@@ -364,18 +369,20 @@ def best_runs(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tupl
         return runs_of(best), True
     chosen, choice = set(forced), []
     for options in places:
-        pick = min(range(len(options)), key=lambda c: len(options[c][1] - chosen))
+        pick = min(range(len(options)), key=lambda c: sum(
+            1 if weight is None else weight[parts[model.sides[i // k].qubit]][i % k] for i in options[c][1] - chosen))
         chosen |= options[pick][1]
         choice.append(pick)
     default = [0] * len(places)
     return runs_of(choice if count(choice) < count(default) else default), False
 
 
-def min_copy_count(model: BurstModel, parts: list[int], work: int = RUN_WORK) -> tuple[int, bool]:
+def min_copy_count(model: BurstModel, parts: list[int], work: int = RUN_WORK, weight=None) -> tuple[int, bool]:
     """:func:`copy_count` with every gate on three or more qubits run where it needs fewest copies
-    (:func:`best_runs`), and whether that count is exact."""
-    runs, exact = best_runs(model, parts, work)
-    return _cover(model, parts, True, count_only=True, runs=runs)[0], exact
+    (:func:`best_runs`; weighed by ``weight[home][remote]`` if given, and so is the count), and
+    whether that count is exact."""
+    runs, exact = best_runs(model, parts, work, weight)
+    return _cover(model, parts, True, count_only=True, runs=runs, weight=weight)[0], exact
 
 
 def min_vertex_cover(adjacency: dict) -> set:
@@ -438,6 +445,9 @@ def min_vertex_cover(adjacency: dict) -> set:
     return {u for u in adjacency if u not in reached_left} | reached_right
 
 
-def copy_count(model: BurstModel, parts: list[int], joint: bool = True, runs: dict[int, int] | None = None) -> int:
-    """The ebits a partition costs under cat-entanglement (before comm-qubit limits)."""
-    return _cover(model, parts, joint, count_only=True, runs=runs)[0]
+def copy_count(
+    model: BurstModel, parts: list[int], joint: bool = True, runs: dict[int, int] | None = None, weight=None
+) -> int:
+    """The ebits a partition costs under cat-entanglement (before comm-qubit limits); with
+    ``weight[home][remote]``, e.g. link-level ebits per copy, the copies' total weight."""
+    return _cover(model, parts, joint, count_only=True, runs=runs, weight=weight)[0]

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from qiskit import QuantumCircuit
 
 from dqc_compiler.io import load_circuit
 
 ROOT = Path(__file__).resolve().parent.parent
 CIRCUITS = ROOT / "benchmarks" / "circuits"
+
+# Hypothesis profiles. "default" (the plain `python -m pytest` and CI): derandomised, so every run
+# draws the same examples and a red run is reproducible; no example database, no deadline (the
+# machine may be busy). "random" (HYPOTHESIS_PROFILE=random): fresh random examples, RANDOM_SCALE
+# times as many, for the separate property run (`-m property`, see docs/ci.md).
+_COMMON = {"deadline": None, "print_blob": True, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", derandomize=True, **_COMMON)
+settings.register_profile("random", derandomize=False, max_examples=500, **_COMMON)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(PROFILE)
+RANDOM_SCALE = 5
+
+
+def examples(n: int) -> int:
+    """``max_examples`` for a property test: ``n`` in the default run (kept for its runtime),
+    :data:`RANDOM_SCALE` times as many under the ``random`` profile."""
+    return n * RANDOM_SCALE if PROFILE == "random" else n
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every Hypothesis test ``property`` (``-m property`` selects the property run)."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
 
 
 def benchmark_files(max_qubits: int | None = None) -> list[Path]:

@@ -21,7 +21,7 @@ from dqc_compiler.optimal import prepare
 from dqc_compiler.segments import best_runs, build_model, choose_copies, copy_count, min_copy_count, min_vertex_cover
 from dqc_compiler.verify import verify
 
-from .conftest import CIRCUITS, independent_contract_check
+from .conftest import CIRCUITS, examples, independent_contract_check
 
 
 def _rebuild(circuit: QuantumCircuit, instructions) -> QuantumCircuit:
@@ -45,7 +45,7 @@ def _assert_caught(original, broken) -> None:
 
 
 # ---------------------------------------------------------------------- vertex cover
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(st.integers(1, 7), st.integers(1, 7), st.data())
 def test_min_vertex_cover_is_a_minimum_cover(left, right, data):
     edges = data.draw(st.sets(st.tuples(st.integers(0, left - 1), st.integers(0, right - 1)), min_size=1))
@@ -77,7 +77,7 @@ def _diagonal_circuits(draw):
     return qc
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(_diagonal_circuits(), st.data())
 def test_chosen_copies_are_a_minimum_set_that_serves_every_gate(circuit, data):
     """Against brute force: no smaller set of copies serves every nonlocal gate."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from qiskit import QuantumCircuit, qasm3
 
 from dqc_compiler import compile
 from dqc_compiler.verify import verify
 
-from .conftest import independent_contract_check
+from .conftest import examples, independent_contract_check
 
 ONE_QUBIT = ["h", "x", "s", "t", "sx", "rz", "ry", "p"]
 TWO_QUBIT = ["cx", "cz", "cp", "crz", "rzz", "swap", "ch", "cry", "rxx"]
@@ -41,7 +41,7 @@ def circuits(draw):
     return qc
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60))
 @given(circuit=circuits(), k=st.integers(2, 4), seed=st.integers(0, 1000), level=st.sampled_from([0, 1, 2, 3]))
 def test_random_circuits_distribute_correctly(circuit, k, seed, level):
     result = compile(circuit, qpus=k, seed=seed, optimization_level=level)

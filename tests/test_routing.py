@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from qiskit import QuantumCircuit
 from qiskit.circuit import IfElseOp
@@ -17,7 +17,7 @@ from dqc_compiler.io import load_circuit
 from dqc_compiler.split import assemble, read_split, split_files, split_programs, write_split
 from dqc_compiler.verify import verify
 
-from .conftest import CIRCUITS, independent_contract_check
+from .conftest import CIRCUITS, examples, independent_contract_check
 
 HETEROGENEOUS_STAR = {
     "qpus": [
@@ -311,7 +311,7 @@ def _circuits(draw):
     return qc
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(12))
 @given(circuit=_circuits(), kind=st.sampled_from(["line", "ring", "star", "grid"]), level=st.sampled_from([0, 2]))
 def test_any_circuit_on_any_preset_keeps_the_contract(circuit, kind, level):
     spec = {"line": "line:3x2", "ring": "ring:4x2", "star": "star:4x2", "grid": "grid:2x2x2"}[kind]

@@ -9,6 +9,7 @@ from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
+from ..placement import distances
 from ..segments import Copy, Side, best_runs, build_model, choose_copies, copy_count, multi_qubit_copies, role_of
 
 
@@ -82,15 +83,20 @@ def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int 
     candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
     candidates.append(one_burst_per_gate(dag, parts))
     runs = [None, None, None, None]
-    moved, _ = best_runs(model, parts)  # gates on three qubits run where they need fewest copies
-    if moved and copy_count(model, parts, runs=moved) < copy_count(model, parts):
-        candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
-        runs.append(moved)
+    # gates on three qubits run where they need fewest copies and, when routes differ in length,
+    # where they need fewest link-level ebits (the weights of the certified optimum)
+    for weight in (None,) if network.is_uniform() else (None, distances(network)):
+        moved, _ = best_runs(model, parts, weight=weight)
+        if moved and moved not in runs and (
+            copy_count(model, parts, runs=moved, weight=weight) < copy_count(model, parts, weight=weight)
+        ):
+            candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
+            runs.append(moved)
     walks = [plan(dag, bursts, parts, network) for bursts in candidates]
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
     best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
     bursts, walk = candidates[best], walks[best]
-    if walk.split and (best < 2 or best == 4):
+    if walk.split and (best < 2 or best >= 4):
         bursts, walk = _relieve(dag, model, parts, bursts, walk, network, level, runs[best])
     return bursts, walk
 

@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         "compile", help="distribute a circuit over QPUs", description=_DESCRIPTION, epilog=_COMPILE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     comp.add_argument("input", metavar="IN", help="circuit: OpenQASM 2 or 3 (.qasm), or QPY (.qpy)")
+    comp.add_argument("--include-path", action="append", default=[], metavar="DIR",
+                      help="a directory OpenQASM 2 'include' may read from, besides the input's own (repeatable)")
     where = comp.add_mutually_exclusive_group(required=True)
     where.add_argument("--qpus", type=int, metavar="K",
                        help="K all-to-all QPUs named qpu0..qpu{K-1}, each holding ceil(n/K) data qubits")
@@ -108,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write -o as OpenQASM 2: a one-bit register per tested bit, 'if(m==1) gate;'")
     comp.add_argument("--report", metavar="R.json", help="write the JSON report (see docs/report.md)")
     comp.add_argument("--verify", action="store_true", help="check equivalence with the input on qiskit-aer")
-    comp.add_argument("--seed", type=int, default=None, help="seed for the partitioner and verification (default: 0)")
+    comp.add_argument("--seed", type=_seed, default=None, help="seed for the partitioner and verification (default: 0)")
     comp.add_argument("--partitioner", choices=PARTITIONERS, default="metis",
                       help="metis (default) or contiguous (fixed blocks in qubit order)")
     comp.add_argument("-O", "--optimization-level", type=int, choices=range(4), default=DEFAULT_LEVEL, metavar="L",
@@ -142,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--method", choices=METHODS, default="auto",
                      help="auto (default): exact Choi check when cheap, else random product states + "
                           "Clifford-ised stabilizer check")
-    ver.add_argument("--seed", type=int, default=None, help="simulator seed (default: 0)")
+    ver.add_argument("--seed", type=_seed, default=None, help="simulator seed (default: 0)")
     ver.add_argument("--json", action="store_true", help="print the verdict as JSON")
     _add_simulate_parser(commands)
     bound = commands.add_parser(
@@ -157,9 +159,20 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--network", metavar="NET", help="network file or preset such as line:4x8 (see docs/network.md)")
     bound.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="S",
                        help=f"seconds the search may take (default: {DEFAULT_TIME_LIMIT:g})")
-    bound.add_argument("--seed", type=int, default=None, help="seed of the heuristic warm start (default: 0)")
+    bound.add_argument("--seed", type=_seed, default=None, help="seed of the heuristic warm start (default: 0)")
     bound.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: an integer in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {2**32 - 1}, got '{text}'")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -202,7 +215,7 @@ def _add_simulate_parser(commands) -> None:
     sim.add_argument("--figure", choices=("auto", "distribution", "process"), default="auto",
                      help="auto (default): the output distribution when ORIGINAL has final measurements, "
                           "else the process fidelity (Choi state) when it fits")
-    sim.add_argument("--seed", type=int, default=None, help="simulator seed for --shots (default: 0)")
+    sim.add_argument("--seed", type=_seed, default=None, help="simulator seed for --shots (default: 0)")
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -232,7 +245,7 @@ def _status(args, message: str):
 
 
 def _compile(args) -> int:
-    circuit = load_circuit(args.input)
+    circuit = load_circuit(args.input, include_path=args.include_path)
     if args.qpus is not None:
         if args.qpus < 1:
             raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")

@@ -93,8 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
         "compile", help="distribute a circuit over QPUs", description=_DESCRIPTION, epilog=_COMPILE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     comp.add_argument("input", metavar="IN", help="circuit: OpenQASM 2 or 3 (.qasm), or QPY (.qpy)")
-    comp.add_argument("--include-path", action="append", default=[], metavar="DIR",
-                      help="a directory OpenQASM 2 'include' may read from, besides the input's own (repeatable)")
     where = comp.add_mutually_exclusive_group(required=True)
     where.add_argument("--qpus", type=int, metavar="K",
                        help="K all-to-all QPUs named qpu0..qpu{K-1}, each holding ceil(n/K) data qubits")
@@ -245,7 +243,7 @@ def _status(args, message: str):
 
 
 def _compile(args) -> int:
-    circuit = load_circuit(args.input, include_path=args.include_path)
+    circuit = load_circuit(args.input)
     if args.qpus is not None:
         if args.qpus < 1:
             raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")

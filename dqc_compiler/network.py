@@ -114,7 +114,7 @@ class Route:
         return self.path[1:-1]
 
 
-@dataclass
+@dataclass(repr=False)
 class Network:
     """QPUs and links. Build with :meth:`all_to_all`, :meth:`from_dict` or :meth:`from_file`."""
 
@@ -123,6 +123,12 @@ class Network:
 
     def __post_init__(self) -> None:
         self.validate()
+
+    def __repr__(self) -> str:
+        # qiskit freezes a pass's init arguments with repr(): keep that cheap on large networks
+        if len(self.qpus) + len(self.links) <= 64:
+            return f"Network(qpus={self.qpus!r}, links={self.links!r})"
+        return f"<Network of {len(self.qpus)} QPUs and {len(self.links)} links at {id(self):#x}>"
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -372,7 +378,7 @@ class Network:
         cached = getattr(self, "_table_cache", None)
         if cached is None or cached[0] != key:
             graph = self.graph()
-            cached = (key, {"routes": {}, "latency": {}, "graph": graph, "graphs": _route_graphs(self, graph)})
+            cached = (key, {"routes": {}, "latency": {}, "graph": graph})
             object.__setattr__(self, "_table_cache", cached)
         return cached[1]
 
@@ -393,6 +399,8 @@ class Network:
         if tables["direct"] and a != b:  # every best route is the direct link: no search
             link = self.link(a, b)
             return Route((a, b), (3 * link.werner + 1) / 4, link.classical_time)
+        if "graphs" not in tables:
+            tables["graphs"] = _route_graphs(self, tables["graph"])
         if a not in tables["routes"]:
             tables["routes"][a] = _routes_from(self, tables["graphs"], a)
         return tables["routes"][a].get(b)
@@ -428,7 +436,14 @@ class Network:
         """Time for a classical bit from ``a`` to ``b``: the fastest path of classical channels."""
         if a == b:
             return 0.0
-        latency = self._tables()["latency"]
+        tables = self._tables()
+        latency = tables["latency"]
+        if "flat" not in tables:  # every pair linked, every link as fast: the direct link is fastest
+            times = {link.classical_time for link in self.links}
+            complete = len({frozenset(link.between) for link in self.links}) == self.num_qpus * (self.num_qpus - 1) // 2
+            tables["flat"] = times.pop() if complete and len(times) == 1 else None
+        if tables["flat"] is not None:
+            return tables["flat"]
         if a not in latency:
             latency[a] = nx.single_source_dijkstra_path_length(
                 self._tables()["graph"], a, weight=lambda u, v, d: d["link"].classical_time)
@@ -686,7 +701,7 @@ def _lifetime(raw: dict, key: str, where: str) -> float:
         return math.inf
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise DQCError(f"{where}.{key}: expected a finite positive number (omit the key for no decay), got {value!r}")
+        raise DQCError(f"{where}.{key}: expected a positive number, got {value!r} (a finite one; omit the key for no decay)")
     return float(value)
 
 
@@ -700,7 +715,7 @@ def _count(value: Any, where: str, minimum: int, maximum: int | None = None) -> 
 
 def _time(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise DQCError(f"{where}: expected a finite non-negative number, got {value!r}")
+        raise DQCError(f"{where}: expected a non-negative number, got {value!r}")
     return float(value)
 
 

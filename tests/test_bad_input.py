@@ -327,7 +327,10 @@ def test_many_qpu_network_routes_are_lazy():
 
 
 # ---------------------------------------------------------------------- a few as real processes, memory bounded
-MEMORY_LIMIT = 3 * 1024**3  # address space: qiskit + aer + numpy reserve ~1.5 GB of it before any work
+#: Address space of each process: a good run (qiskit, aer, numpy imported, single-threaded BLAS) needs
+#: well under 1 GB of it; the bad cases must fail cleanly inside it rather than allocate their sizes.
+MEMORY_LIMIT = 1536 * 1024**2
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def _limited():
@@ -348,20 +351,19 @@ SUBPROCESS_CASES = [
 def test_bad_input_as_a_process(workdir, argv):
     (workdir / "big.qasm").write_text(H2 + "qreg q[100000];\ncx q[0],q[1];\n")
     before = _snapshot(workdir.parent)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "dqc_compiler.cli", *argv], capture_output=True, text=True,
-                          timeout=60, env=env, preexec_fn=_limited)
+                          timeout=60, env=ENV, preexec_fn=_limited)
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stdout == ""
     assert time.perf_counter() - start < 10  # < 5 s of work plus the interpreter's start on a busy machine
     assert _snapshot(workdir.parent) == before
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 500 * 1024  # kB: under 500 MB resident
 
 
 def test_a_good_run_fits_the_memory_limit(workdir):
     """The limit above is not so tight that a normal compilation fails: the bad cases prove something."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "dqc_compiler.cli", "compile", "four.qasm", "--qpus", "2", "--verify"],
-                          capture_output=True, text=True, timeout=60, env=env, preexec_fn=_limited)
+                          capture_output=True, text=True, timeout=60, env=ENV, preexec_fn=_limited)
     assert done.returncode == 0, done.stderr

@@ -367,3 +367,86 @@ def test_a_good_run_fits_the_memory_limit(workdir):
     done = subprocess.run([sys.executable, "-m", "dqc_compiler.cli", "compile", "four.qasm", "--qpus", "2", "--verify"],
                           capture_output=True, text=True, timeout=60, env=ENV, preexec_fn=_limited)
     assert done.returncode == 0, done.stderr
+
+
+def test_named_pipes_are_read_up_to_the_limit(workdir, capfd):
+    """A pipe has no size to check first: it is read up to the limit, then refused; a small one loads."""
+    import threading
+
+    def feed(path: Path, data: bytes) -> None:
+        try:
+            with open(path, "wb") as handle:
+                handle.write(data)
+        except BrokenPipeError:  # the reader stopped at the limit, as it should
+            pass
+
+    for name, data, code in (("good.fifo", FOUR.encode(), 0), ("huge.fifo", b"\0" * (33 * 1024 * 1024), 2)):
+        os.mkfifo(workdir / name)
+        writer = threading.Thread(target=feed, args=(workdir / name, data))
+        writer.start()
+        assert cli.main(["compile", name, "--qpus", "2"]) == code
+        writer.join(timeout=10)
+        err = capfd.readouterr().err
+        assert (err == "") if code == 0 else ("larger than the 32 MiB limit" in err and len(err.splitlines()) == 1)
+
+
+def _reference_refine(graph, parts, capacities, max_passes=50):
+    """``partition.refine`` as first written: a scalar double loop over all pairs."""
+    import numpy as np
+
+    from dqc_compiler.passes.partition import _connections, _move
+
+    parts, k, n = list(parts), len(capacities), len(parts)
+    sizes = [parts.count(j) for j in range(k)]
+    conn = _connections(graph, parts, k)
+    for _ in range(max_passes):
+        improved = False
+        for v in range(n):
+            src = parts[v]
+            gains = conn[v] - conn[v, src]
+            for dst in np.argsort(-gains, kind="stable"):
+                dst = int(dst)
+                if gains[dst] <= 0:
+                    break
+                if dst != src and sizes[dst] < capacities[dst]:
+                    _move(graph, parts, conn, sizes, v, dst)
+                    improved = True
+                    break
+        for v in range(n):
+            for u in range(v + 1, n):
+                a, b = parts[v], parts[u]
+                if a == b:
+                    continue
+                w = graph[v][u]["weight"] if graph.has_edge(v, u) else 0
+                if (conn[v, b] - conn[v, a]) + (conn[u, a] - conn[u, b]) - 2 * w > 0:
+                    _move(graph, parts, conn, sizes, v, b)
+                    _move(graph, parts, conn, sizes, u, a)
+                    improved = True
+        if not improved:
+            break
+    return parts
+
+
+def test_vectorised_refine_matches_the_double_loop():
+    """The swap pass scans each qubit's partners at once, and skips idle qubits, with the same result."""
+    import random
+
+    import networkx as nx
+
+    from dqc_compiler.passes.partition import refine
+
+    rng = random.Random(3)
+    for _ in range(60):
+        n, k = rng.randint(2, 24), rng.randint(2, 4)
+        graph = nx.Graph()
+        graph.add_nodes_from(range(n))
+        active = rng.sample(range(n), rng.randint(1, n))  # the others stay idle
+        for _ in range(rng.randint(0, 3 * n)):
+            a, b = rng.sample(active, 2) if len(active) > 1 else (active[0], active[0])
+            if a != b:
+                graph.add_edge(a, b, weight=rng.randint(1, 5))
+        capacities = [-(-n // k)] * k
+        parts = [rng.randrange(k) for _ in range(n)]
+        while any(parts.count(j) > c for j, c in enumerate(capacities)):
+            parts = [rng.randrange(k) for _ in range(n)]
+        assert refine(graph, parts, capacities) == _reference_refine(graph, parts, capacities)

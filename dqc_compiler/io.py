@@ -87,8 +87,8 @@ def loads_circuit(text: str, source: str = "<string>", include_dirs: Sequence[st
                 raise DQCError(_qasm2_message(str(exc), source)) from None
         else:
             try:
-                circuit = qasm3.loads(text)
-            except RecursionError:
+                circuit = qasm3.loads(_unroll_for_loops(text, source))
+            except (RecursionError, DQCError):
                 raise
             except Exception as exc:  # the importer raises several unrelated exception types
                 raise DQCError(_qasm3_message(exc, text, source)) from None
@@ -111,6 +111,50 @@ def _check_declared_size(text: str, source: str) -> None:
     for what, total in sizes.items():
         if total > MAX_CIRCUIT_QUBITS:
             raise DQCError(f"{source}: declares {total} {what}; at most {MAX_CIRCUIT_QUBITS} are supported")
+
+
+#: Statements that unrolling OpenQASM 3 ``for`` loops may write out, at most.
+MAX_UNROLLED_STATEMENTS = 100_000
+_FOR = re.compile(
+    r"\bfor\s+(?:u?int(?:\s*\[\s*\d+\s*\])?\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+in\s+"
+    r"(?:\[\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]|\{([-\d\s,]+)\})\s*\{([^{}]*)\}")
+
+
+def _unroll_for_loops(text: str, source: str) -> str:
+    """``text`` with every ``for`` loop over a constant range or set (``[0:3]``, ``[0:2:8]``,
+    ``{1, 4}``; ends inclusive, as OpenQASM 3 says) written out, innermost first; qiskit's importer
+    cannot index with a loop variable. Loops over anything else are left for the importer."""
+    written = 0
+    for _ in range(16):  # nesting depth
+        match = _FOR.search(text)
+        if not match:
+            return text
+        parts = []
+        while match:
+            name, first, second, third, listed, body = match.groups()
+            if listed is not None:
+                values = [int(v) for v in listed.replace(",", " ").split()]
+            else:
+                start, step, stop = (int(first), int(second), int(third)) if third else (int(first), 1, int(second))
+                if step == 0:
+                    raise DQCError(f"{source}:{text.count(chr(10), 0, match.start()) + 1}: 'for' range with step 0")
+                count = max(0, (stop - start) // step + 1)
+                if written + count * max(1, body.count(";")) > MAX_UNROLLED_STATEMENTS:
+                    raise DQCError(f"{source}:{text.count(chr(10), 0, match.start()) + 1}: 'for' loop too long to "
+                                   f"unroll (more than {MAX_UNROLLED_STATEMENTS} statements)")
+                values = list(range(start, stop + (1 if step > 0 else -1), step))
+            written += len(values) * max(1, body.count(";"))
+            if written > MAX_UNROLLED_STATEMENTS:
+                raise DQCError(f"{source}:{text.count(chr(10), 0, match.start()) + 1}: 'for' loop too long to unroll "
+                               f"(more than {MAX_UNROLLED_STATEMENTS} statements)")
+            copies = [re.sub(rf"\b{name}\b", f"({v})", body) for v in values]
+            # keep the line count, so that later messages still point at the right lines
+            parts.append((match.start(), match.end(), " ".join(c.replace("\n", " ") for c in copies)
+                          + "\n" * match.group(0).count("\n")))
+            match = _FOR.search(text, match.end())
+        for start, end, replacement in reversed(parts):
+            text = text[:start] + replacement + text[end:]
+    return text
 
 
 def _check_gate_nesting(text: str, source: str) -> None:

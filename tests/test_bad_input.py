@@ -78,8 +78,11 @@ CASES = [
      r"p\.qasm:4: "),
     ("unbound-qasm3-parameter", {"t.qasm": H3 + "input float theta;\nqubit[2] q;\nrz(theta) q[0];\ncx q[0], q[1];\n"},
      ["compile", "t.qasm", "--qpus", "2"], r"unbound parameter theta"),
-    ("qasm3-for-loop", {"f.qasm": H3 + "qubit[4] q;\nfor int i in [0:2] {\n  cx q[i], q[i+1];\n}\n"},
-     ["compile", "f.qasm", "--qpus", "2"], r"f\.qasm:4: 'for' loops .*unroll"),
+    ("qasm3-for-loop-not-simple", {"f.qasm": H3 + "qubit[4] q;\nbit c;\nfor int i in [0:2] {\n"
+                                                 "  if (c) { x q[i]; }\n}\n"},
+     ["compile", "f.qasm", "--qpus", "2"], r"f\.qasm:5: 'for' loops .*unroll"),
+    ("qasm3-for-loop-too-long", {"f.qasm": H3 + "qubit[4] q;\nfor int i in [0:1000000000] { h q[0]; }\n"},
+     ["compile", "f.qasm", "--qpus", "2"], r"f\.qasm:4: 'for' loop too long to unroll"),
     ("qasm3-while-loop", {"w.qasm": H3 + "qubit[2] q;\nbit c;\nwhile (c) { x q[0]; c = measure q[0]; }\n"},
      ["compile", "w.qasm", "--qpus", "2"], r"while_loop"),
     ("gate-nesting-1000-deep", {"deep.qasm": _deep_gates(1000)}, ["compile", "deep.qasm", "--qpus", "2"],
@@ -450,3 +453,14 @@ def test_vectorised_refine_matches_the_double_loop():
         while any(parts.count(j) > c for j, c in enumerate(capacities)):
             parts = [rng.randrange(k) for _ in range(n)]
         assert refine(graph, parts, capacities) == _reference_refine(graph, parts, capacities)
+
+
+def test_constant_for_loops_are_unrolled(workdir, capfd):
+    """``for`` over a constant range or set loads as the loop written out (ends inclusive), and verifies."""
+    (workdir / "f.qasm").write_text(H3 + "qubit[4] q;\nh q[0];\nfor int i in [0:2] {\n  cx q[i], q[i+1];\n}\n"
+                                    "for uint j in {3, 1} { rz(j * 0.5) q[j]; }\n")
+    loaded = load_circuit(workdir / "f.qasm")
+    assert [(i.operation.name, [loaded.find_bit(q).index for q in i.qubits]) for i in loaded.data] == [
+        ("h", [0]), ("cx", [0, 1]), ("cx", [1, 2]), ("cx", [2, 3]), ("rz", [3]), ("rz", [1])]
+    assert [float(i.operation.params[0]) for i in loaded.data[-2:]] == [1.5, 0.5]
+    assert cli.main(["compile", "f.qasm", "--qpus", "2", "--verify"]) == 0

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write -o as OpenQASM 2: a one-bit register per tested bit, 'if(m==1) gate;'")
     comp.add_argument("--report", metavar="R.json", help="write the JSON report (see docs/report.md)")
     comp.add_argument("--verify", action="store_true", help="check equivalence with the input on qiskit-aer")
-    comp.add_argument("--seed", type=int, default=None, help="seed for the partitioner and verification (default: 0)")
+    comp.add_argument("--seed", type=_seed, default=None, help="seed for the partitioner and verification (default: 0)")
     comp.add_argument("--partitioner", choices=PARTITIONERS, default="metis",
                       help="metis (default) or contiguous (fixed blocks in qubit order)")
     comp.add_argument("-O", "--optimization-level", type=int, choices=range(4), default=DEFAULT_LEVEL, metavar="L",
@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--method", choices=METHODS, default="auto",
                      help="auto (default): exact Choi check when cheap, else random product states + "
                           "Clifford-ised stabilizer check")
-    ver.add_argument("--seed", type=int, default=None, help="simulator seed (default: 0)")
+    ver.add_argument("--seed", type=_seed, default=None, help="simulator seed (default: 0)")
     ver.add_argument("--json", action="store_true", help="print the verdict as JSON")
     _add_simulate_parser(commands)
     bound = commands.add_parser(
@@ -171,9 +171,20 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--network", metavar="NET", help="network file or preset such as line:4x8 (see docs/network.md)")
     bound.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="S",
                        help=f"seconds the search may take (default: {DEFAULT_TIME_LIMIT:g})")
-    bound.add_argument("--seed", type=int, default=None, help="seed of the heuristic warm start (default: 0)")
+    bound.add_argument("--seed", type=_seed, default=None, help="seed of the heuristic warm start (default: 0)")
     bound.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: an integer in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {2**32 - 1}, got '{text}'")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -216,7 +227,7 @@ def _add_simulate_parser(commands) -> None:
     sim.add_argument("--figure", choices=("auto", "distribution", "process"), default="auto",
                      help="auto (default): the output distribution when ORIGINAL has final measurements, "
                           "else the process fidelity (Choi state) when it fits")
-    sim.add_argument("--seed", type=int, default=None, help="simulator seed for --shots (default: 0)")
+    sim.add_argument("--seed", type=_seed, default=None, help="simulator seed for --shots (default: 0)")
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
 
 

@@ -16,70 +16,251 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from qiskit import QuantumCircuit, qasm2, qasm3, qpy
-from qiskit.circuit import ClassicalRegister, Clbit, IfElseOp
+from qiskit.circuit import ClassicalRegister, Clbit, ControlFlowOp, IfElseOp
 
 from .errors import DQCError
+from .network import read_limited
 
 #: Prefix of the comment line that carries the layout inside an emitted OpenQASM 3 file.
 LAYOUT_COMMENT = "// dqc-layout: "
 
 
-def load_circuit(path: str | Path) -> QuantumCircuit:
+#: Input limits (docs/index.md): a circuit file larger than this is refused before it is read ...
+MAX_CIRCUIT_FILE_BYTES = 32 * 1024 * 1024
+#: ... and a program that declares more qubits (or classical bits) than this, before it is parsed.
+MAX_CIRCUIT_QUBITS = 10_000
+#: Deepest chain of ``gate`` definitions calling one another (qiskit copies definitions recursively).
+MAX_GATE_NESTING = 64
+#: Includes an OpenQASM 2 program may always name (qiskit has them built in).
+_BUILTIN_INCLUDES = {"qelib1.inc"}
+_INCLUDE = re.compile(r'\binclude\s*"([^"]*)"\s*;')
+
+
+def load_circuit(path: str | Path, include_path: Sequence[str | Path] = ()) -> QuantumCircuit:
     """Load ``path`` as OpenQASM 2, OpenQASM 3 or QPY (by extension and header).
 
     OpenQASM 2 uses qiskit's legacy custom instructions, so the usual ``qelib1.inc`` gates
     (``cp``, ``crz``, ``rzz``, ``u``, ``ccx``, ...) and user ``gate`` definitions load.
+    An OpenQASM 2 ``include`` may name ``qelib1.inc`` or a file under the input's directory or
+    one of ``include_path`` (resolved against those directories); anything else is refused
+    with one message that does not tell whether the file exists.
     A distributed circuit written by ``dqc`` keeps its layout in ``circuit.metadata["dqc_layout"]``.
-    Every failure is a one-line :class:`DQCError` naming the file (and line, for a parse error).
+    Classical registers whose names do not survive an OpenQASM 3 round trip (``ß``) are renamed
+    to a portable ``esc_...`` form, the same way on every load, so outputs verify against inputs.
+    Every failure is a one-line :class:`DQCError` naming the file (and line, for a parse error);
+    files over :data:`MAX_CIRCUIT_FILE_BYTES` and programs declaring over
+    :data:`MAX_CIRCUIT_QUBITS` qubits are refused before any work.
     """
     path = Path(path)
     if not path.exists():
         raise DQCError(f"{path}: file not found")
     if path.is_dir():
         raise DQCError(f"{path}: is a directory, expected a circuit file")
-    if path.suffix.lower() == ".qpy":
-        return _load_qpy(path)
     try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise DQCError(f"{path}: not a text file (OpenQASM expected; use a .qpy extension for QPY)") from None
+        data = read_limited(path, MAX_CIRCUIT_FILE_BYTES)
     except OSError as exc:
         raise DQCError(f"{path}: cannot read ({exc.strerror})") from None
+    if path.suffix.lower() == ".qpy":
+        return _portable_names(_load_qpy(path, data))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DQCError(f"{path}: not a text file (OpenQASM expected; use a .qpy extension for QPY)") from None
     if not _strip_comments(text).strip():
         raise DQCError(f"{path}: empty file, expected an OpenQASM program")
-    circuit = loads_circuit(text, str(path))
+    roots = [path.resolve().parent, *(Path(p).resolve() for p in include_path)]
+    circuit = loads_circuit(text, str(path), include_dirs=roots)
     circuit.name = path.stem
     return circuit
 
 
-def loads_circuit(text: str, source: str = "<string>") -> QuantumCircuit:
-    """Parse OpenQASM 2 or 3 text; the version comes from the ``OPENQASM`` header (3 when absent)."""
+def loads_circuit(text: str, source: str = "<string>", include_dirs: Sequence[str | Path] = ()) -> QuantumCircuit:
+    """Parse OpenQASM 2 or 3 text; the version comes from the ``OPENQASM`` header (3 when absent).
+
+    OpenQASM 2 ``include`` statements may name ``qelib1.inc`` or files under ``include_dirs``."""
+    _check_declared_size(text, source)
+    _check_gate_nesting(text, source)
     version = _qasm_version(text)
-    if version == 2:
-        try:
-            circuit = qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-        except qasm2.QASM2Error as exc:
-            raise DQCError(_qasm2_message(str(exc), source)) from None
-    else:
-        try:
-            circuit = qasm3.loads(text)
-        except Exception as exc:  # the importer raises several unrelated exception types
-            raise DQCError(_qasm3_message(exc, text, source)) from None
+    try:
+        if version == 2:
+            roots = [Path(d).resolve() for d in include_dirs]
+            _check_includes(text, source, roots, depth=0)
+            try:
+                circuit = qasm2.loads(text, include_path=[str(r) for r in roots] or (),
+                                      custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+            except qasm2.QASM2Error as exc:
+                raise DQCError(_qasm2_message(str(exc), source)) from None
+        else:
+            try:
+                circuit = qasm3.loads(_unroll_for_loops(text, source))
+            except (RecursionError, DQCError):
+                raise
+            except Exception as exc:  # the importer raises several unrelated exception types
+                raise DQCError(_qasm3_message(exc, text, source)) from None
+    except RecursionError:
+        raise DQCError(f"{source}: definitions nested too deeply to load") from None
     layout = _layout_from_comment(text, source)
     if layout is not None:
         circuit.metadata = {**(circuit.metadata or {}), "dqc_layout": layout}
-    return circuit
+    return _portable_names(circuit)
 
 
-def _load_qpy(path: Path) -> QuantumCircuit:
+def _check_declared_size(text: str, source: str) -> None:
+    """Refuse a program that declares more than :data:`MAX_CIRCUIT_QUBITS` qubits or bits, unparsed."""
+    body = _strip_comments(text)
+    sizes = {"qubits": 0, "classical bits": 0}
+    for kind, size in re.findall(r"\b(qreg|creg)\s+[^\s\[;]+\s*\[\s*(\d+)\s*\]", body):
+        sizes["qubits" if kind == "qreg" else "classical bits"] += int(size)
+    for kind, size in re.findall(r"\b(qubit|bit)\s*\[\s*(\d+)\s*\]", body):
+        sizes["qubits" if kind == "qubit" else "classical bits"] += int(size)
+    for what, total in sizes.items():
+        if total > MAX_CIRCUIT_QUBITS:
+            raise DQCError(f"{source}: declares {total} {what}; at most {MAX_CIRCUIT_QUBITS} are supported")
+
+
+#: Statements that unrolling OpenQASM 3 ``for`` loops may write out, at most.
+MAX_UNROLLED_STATEMENTS = 100_000
+_FOR = re.compile(
+    r"\bfor\s+(?:u?int(?:\s*\[\s*\d+\s*\])?\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+in\s+"
+    r"(?:\[\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]|\{([-\d\s,]+)\})\s*\{([^{}]*)\}")
+
+
+def _unroll_for_loops(text: str, source: str) -> str:
+    """``text`` with every ``for`` loop over a constant range or set (``[0:3]``, ``[0:2:8]``,
+    ``{1, 4}``; ends inclusive, as OpenQASM 3 says) written out, innermost first; qiskit's importer
+    cannot index with a loop variable. Loops over anything else are left for the importer."""
+    written = 0
+    for _ in range(16):  # nesting depth
+        match = _FOR.search(text)
+        if not match:
+            return text
+        parts = []
+        while match:
+            name, first, second, third, listed, body = match.groups()
+            if listed is not None:
+                values = [int(v) for v in listed.replace(",", " ").split()]
+            else:
+                start, step, stop = (int(first), int(second), int(third)) if third else (int(first), 1, int(second))
+                if step == 0:
+                    raise DQCError(f"{source}:{text.count(chr(10), 0, match.start()) + 1}: 'for' range with step 0")
+                count = max(0, (stop - start) // step + 1)
+                if written + count * max(1, body.count(";")) > MAX_UNROLLED_STATEMENTS:
+                    raise DQCError(f"{source}:{text.count(chr(10), 0, match.start()) + 1}: 'for' loop too long to "
+                                   f"unroll (more than {MAX_UNROLLED_STATEMENTS} statements)")
+                values = list(range(start, stop + (1 if step > 0 else -1), step))
+            written += len(values) * max(1, body.count(";"))
+            if written > MAX_UNROLLED_STATEMENTS:
+                raise DQCError(f"{source}:{text.count(chr(10), 0, match.start()) + 1}: 'for' loop too long to unroll "
+                               f"(more than {MAX_UNROLLED_STATEMENTS} statements)")
+            copies = [re.sub(rf"\b{name}\b", f"({v})", body) for v in values]
+            # keep the line count, so that later messages still point at the right lines
+            parts.append((match.start(), match.end(), " ".join(c.replace("\n", " ") for c in copies)
+                          + "\n" * match.group(0).count("\n")))
+            match = _FOR.search(text, match.end())
+        for start, end, replacement in reversed(parts):
+            text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _check_gate_nesting(text: str, source: str) -> None:
+    """Refuse ``gate`` definitions nested deeper than :data:`MAX_GATE_NESTING` (a RecursionError later)."""
+    depth: dict[str, int] = {}
+    body = _strip_comments(text)
+    for match in re.finditer(r"\bgate\s+([A-Za-z_][A-Za-z0-9_]*)[^{]*\{([^}]*)\}", body):
+        calls = re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*[(\s]", match.group(2))
+        depth[match.group(1)] = 1 + max((depth.get(c, 0) for c in calls), default=0)
+        if depth[match.group(1)] > MAX_GATE_NESTING:
+            line = body.count("\n", 0, match.start()) + 1
+            raise DQCError(f"{source}:{line}: gate '{match.group(1)}' nests gate definitions "
+                           f"{depth[match.group(1)]} deep; at most {MAX_GATE_NESTING} are supported")
+
+
+def _check_includes(text: str, source: str, roots: list[Path], depth: int) -> None:
+    """Refuse OpenQASM 2 includes other than ``qelib1.inc`` and files under ``roots``.
+
+    Names resolve as qiskit resolves them (against each root in turn); a refused include gets the
+    same message whether or not the file exists, and nothing of its content is read or shown.
+    """
+    for match in _INCLUDE.finditer(_strip_comments(text)):
+        name = match.group(1)
+        if name in _BUILTIN_INCLUDES:
+            continue
+        line = text.count("\n", 0, text.find(match.group(0))) + 1
+        refused = DQCError(
+            f"{source}:{line}: include \"{name}\" refused: only qelib1.inc and files under the input's directory "
+            "(or the include_path of load_circuit) may be included")
+        found = None
+        for root in roots:
+            candidate = (root / name).resolve()
+            if not any(candidate == r or r in candidate.parents for r in roots):
+                raise refused
+            if candidate.is_file():
+                found = candidate
+                break
+        if found is None:
+            if not roots or Path(name).is_absolute():
+                raise refused
+            raise DQCError(f"{source}:{line}: include \"{name}\" not found under the input's directory")
+        if depth > 8:
+            raise DQCError(f"{source}:{line}: includes nested too deeply")
+        try:
+            inner = read_limited(found, MAX_CIRCUIT_FILE_BYTES).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise DQCError(f"{source}:{line}: include \"{name}\" is not a readable OpenQASM file") from None
+        _check_includes(inner, f"{source}:{line}: in \"{name}\"", roots, depth + 1)
+
+
+def _portable_names(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` with every classical register named so that an OpenQASM 3 round trip keeps the name.
+
+    qiskit's exporter and importer escape names outside ``[a-z][A-Za-z0-9_]*`` differently (``ß``
+    loads as ``esc_ß``, is written ``_esc__`` and loads back as ``esc__esc__``), so such a name
+    becomes ``esc_`` + its ASCII letters and digits with every other character as ``_<hex>_``.
+    The mapping is fixed and idempotent, so an input and the compiler's output of it agree.
+    Circuits with control flow are returned unchanged (their conditions name the registers).
+    """
+    bad = [r for r in circuit.cregs if not _PORTABLE.fullmatch(r.name)]
+    if not bad or any(isinstance(i.operation, ControlFlowOp) for i in circuit.data):
+        return circuit
+    taken = {r.name for r in circuit.qregs} | {r.name for r in circuit.cregs}
+    renamed: dict[ClassicalRegister, ClassicalRegister] = {}
+    for register in bad:
+        name = "esc_" + "".join(c if c.isascii() and (c.isalnum() or c == "_") else f"_{ord(c):x}_" for c in register.name)
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        renamed[register] = ClassicalRegister(register.size, name)
+    new_bit = {old: new for register, fresh in renamed.items() for old, new in zip(register, fresh)}
+    out = QuantumCircuit(list(circuit.qubits), [new_bit.get(c, c) for c in circuit.clbits],
+                         name=circuit.name, global_phase=circuit.global_phase, metadata=circuit.metadata)
+    for register in circuit.qregs:
+        out.add_register(register)
+    for register in circuit.cregs:
+        out.add_register(renamed.get(register, register))
+    for instruction in circuit.data:
+        out.append(instruction.operation, instruction.qubits, [new_bit.get(c, c) for c in instruction.clbits],
+                   copy=False)
+    return out
+
+
+_PORTABLE = re.compile(r"[a-z][A-Za-z0-9_]*")
+
+
+def _load_qpy(path: Path, data: bytes) -> QuantumCircuit:
     try:
-        with path.open("rb") as handle:
-            circuits = qpy.load(handle)
+        circuits = qpy.load(_io.BytesIO(data))
     except Exception as exc:  # qpy raises QpyError, struct.error, ValueError ... on corrupt input
-        raise DQCError(f"{path}: not a readable QPY file ({_exception_line(exc)})") from None
+        raise DQCError(f"{path}: not a readable QPY file ({_clean(_exception_line(exc))})") from None
     if len(circuits) != 1 or not isinstance(circuits[0], QuantumCircuit):
         raise DQCError(f"{path}: expected exactly one circuit in the QPY file, found {len(circuits)}")
     return circuits[0]
+
+
+def _clean(message: str, limit: int = 200) -> str:
+    """``message`` without control characters (ANSI escapes of a Rust backtrace), at most ``limit`` long."""
+    message = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", message)
+    message = "".join(c for c in message if c.isprintable())
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def _qasm_version(text: str) -> int:
@@ -101,19 +282,27 @@ def _qasm2_message(message: str, source: str) -> str:
     message = _first_line(message.strip("\"'"))
     match = re.match(r"<input>:(\d+),(\d+):\s*(.*)", message)
     if match:
-        return f"{source}:{match.group(1)}: {match.group(3)}"
-    return f"{source}: {message}"
+        return f"{source}:{match.group(1)}: {_clean(match.group(3))}"
+    located = re.match(r"(.+?):(\d+),(\d+):", message)
+    if located:  # in an included file: say where, but nothing of what it holds
+        return f"{source}: included file '{Path(located.group(1)).name}' is not valid OpenQASM 2 (line {located.group(2)})"
+    return f"{source}: {_clean(message)}"
 
 
 def _qasm3_message(exc: Exception, text: str, source: str) -> str:
     message = _first_line(str(exc).strip().strip("\"'")) if str(exc) else ""  # QiskitError quotes its message
+    loop = re.search(r"^[ \t]*(for|while)\b", _strip_comments(text), re.MULTILINE)
+    if loop and not re.match(r"L?\d+[,:]", message):
+        line = _strip_comments(text).count("\n", 0, loop.start()) + 1
+        return (f"{source}:{line}: '{loop.group(1)}' loops cannot be loaded ({_clean(message) or type(exc).__name__}); "
+                "unroll the loop: write its body once per iteration")
     match = re.match(r"L?(\d+)[,:]C?(\d+):\s*(.*)", message)
     if match:
-        return f"{source}:{match.group(1)}: {match.group(3)}"
+        return f"{source}:{match.group(1)}: {_clean(match.group(3))}"
     located = _qasm3_syntax_error(text)
     if located:
-        return f"{source}:{located[0]}: syntax error: {located[1]}"
-    return f"{source}: cannot load OpenQASM 3: {message or type(exc).__name__}"
+        return f"{source}:{located[0]}: syntax error: {_clean(located[1])}"
+    return f"{source}: cannot load OpenQASM 3: {_clean(message) or type(exc).__name__}"
 
 
 def _qasm3_syntax_error(text: str) -> tuple[int, str] | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -28,6 +30,13 @@ DEFAULT_GATE_TIME = 1.0
 DEFAULT_MEASURE_TIME = 1.0
 DEFAULT_EBIT_TIME = 10.0
 DEFAULT_CLASSICAL_TIME = 1.0
+
+#: Input limits (docs/network.md): more QPUs or comm qubits than any circuit the compiler handles can
+#: use are refused up front, before any work, rather than allocated.
+MAX_QPUS = 256
+MAX_COMM_QUBITS = 1024
+#: A network file larger than this is refused before it is read.
+MAX_NETWORK_FILE_BYTES = 16 * 1024 * 1024
 
 #: The presets of :meth:`Network.from_spec` (``--network line:4x8``).
 PRESETS = ("all_to_all", "line", "ring", "star", "grid")
@@ -105,7 +114,7 @@ class Route:
         return self.path[1:-1]
 
 
-@dataclass
+@dataclass(repr=False)
 class Network:
     """QPUs and links. Build with :meth:`all_to_all`, :meth:`from_dict` or :meth:`from_file`."""
 
@@ -114,6 +123,12 @@ class Network:
 
     def __post_init__(self) -> None:
         self.validate()
+
+    def __repr__(self) -> str:
+        # qiskit freezes a pass's init arguments with repr(): keep that cheap on large networks
+        if len(self.qpus) + len(self.links) <= 64:
+            return f"Network(qpus={self.qpus!r}, links={self.links!r})"
+        return f"<Network of {len(self.qpus)} QPUs and {len(self.links)} links at {id(self):#x}>"
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -188,6 +203,8 @@ class Network:
         size = math.prod(shape)
         if size < 1:
             raise DQCError(f"network preset '{spec}': needs at least one QPU")
+        if size > MAX_QPUS:
+            raise DQCError(f"network preset '{spec}': {size} QPUs, at most {MAX_QPUS} are supported")
         if len(numbers) > shape_len:
             data = numbers[-1]
         elif num_qubits is not None:
@@ -215,6 +232,8 @@ class Network:
         raw_qpus = data.get("qpus")
         if not isinstance(raw_qpus, list) or not raw_qpus:
             raise DQCError(f"{source}: 'qpus' must be a non-empty list")
+        if len(raw_qpus) > MAX_QPUS:
+            raise DQCError(f"{source}: {len(raw_qpus)} QPUs, at most {MAX_QPUS} are supported")
         qpus = []
         for i, raw in enumerate(raw_qpus):
             where = f"{source}: qpus[{i}]"
@@ -228,7 +247,8 @@ class Network:
                 QPU(
                     name=raw["name"],
                     data_qubits=_count(raw["data_qubits"], f"{where}.data_qubits", minimum=0),
-                    comm_qubits=_count(raw.get("comm_qubits", DEFAULT_COMM_QUBITS), f"{where}.comm_qubits", 0),
+                    comm_qubits=_count(raw.get("comm_qubits", DEFAULT_COMM_QUBITS), f"{where}.comm_qubits", 0,
+                                       maximum=MAX_COMM_QUBITS),
                     gate_time=_time(raw.get("gate_time", DEFAULT_GATE_TIME), f"{where}.gate_time"),
                     measure_time=_time(raw.get("measure_time", DEFAULT_MEASURE_TIME), f"{where}.measure_time"),
                     **_qpu_noise(raw, where),
@@ -241,6 +261,8 @@ class Network:
             raw_links = data["links"]
             if not isinstance(raw_links, list):
                 raise DQCError(f"{source}: 'links' must be a list")
+            if len(raw_links) > MAX_QPUS * (MAX_QPUS - 1) // 2:
+                raise DQCError(f"{source}: {len(raw_links)} links, more than {MAX_QPUS} QPUs can have")
             links = []
             for i, raw in enumerate(raw_links):
                 where = f"{source}: links[{i}]"
@@ -272,15 +294,21 @@ class Network:
         """Load a network JSON file; every problem is a one-line :class:`DQCError` naming the file."""
         path = Path(path)
         try:
-            text = path.read_text()
+            text = read_limited(path, MAX_NETWORK_FILE_BYTES).decode("utf-8")
         except FileNotFoundError:
             raise DQCError(f"{path}: network file not found") from None
+        except IsADirectoryError:
+            raise DQCError(f"{path}: is a directory, expected a network file (.json)") from None
+        except UnicodeDecodeError:
+            raise DQCError(f"{path}: not a text file (JSON network expected)") from None
         except OSError as exc:
             raise DQCError(f"{path}: cannot read network file ({exc.strerror})") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DQCError(f"{path}:{exc.lineno}: malformed network JSON: {exc.msg}") from None
+        except RecursionError:
+            raise DQCError(f"{path}: network JSON nested too deeply") from None
         return cls.from_dict(data, source=str(path))
 
     # ------------------------------------------------------------------ queries
@@ -297,41 +325,60 @@ class Network:
         """Data qubits in the whole network."""
         return sum(q.data_qubits for q in self.qpus)
 
+    def _cache_key(self) -> tuple:
+        """Cheap identity of the QPU and link lists, so caches notice a network that was changed."""
+        ends = tuple(id(x) for seq in (self.qpus, self.links) for x in (seq[:1] + seq[-1:]))
+        return (id(self.qpus), len(self.qpus), id(self.links), len(self.links), ends)
+
     def index(self, name: str) -> int:
         """Position of the QPU called ``name``."""
-        for i, q in enumerate(self.qpus):
-            if q.name == name:
-                return i
-        raise DQCError(f"network: no QPU named '{name}'")
+        key = self._cache_key()
+        cached = getattr(self, "_index_cache", None)
+        if cached is None or cached[0] != key:
+            positions: dict[str, int] = {}
+            for i, q in enumerate(self.qpus):
+                positions.setdefault(q.name, i)
+            cached = (key, positions)
+            object.__setattr__(self, "_index_cache", cached)
+        if name not in cached[1]:
+            raise DQCError(f"network: no QPU named '{name}'")
+        return cached[1][name]
 
     def graph(self) -> nx.Graph:
         """The link graph over QPU indices; edges carry their :class:`Link` as ``link``."""
         g = nx.Graph()
         g.add_nodes_from(range(self.num_qpus))
+        position = {q.name: i for i, q in reversed(list(enumerate(self.qpus)))}
         for link in self.links:
-            g.add_edge(self.index(link.between[0]), self.index(link.between[1]), link=link)
+            a, b = link.between
+            if a not in position or b not in position:
+                self.index(b if a in position else a)  # the one-line error
+            g.add_edge(position[a], position[b], link=link)
         return g
 
     def link(self, a: int, b: int) -> Link | None:
         """The link between QPUs ``a`` and ``b`` (indices), or None."""
-        key = (tuple(q.name for q in self.qpus), tuple(self.links))
+        key = self._cache_key()
         cached = getattr(self, "_link_cache", None)
         if cached is None or cached[0] != key:
             table = {}
+            self.index(self.qpus[0].name)  # fills the name -> position cache
+            position = self._index_cache[1]
             for link in self.links:
-                i, j = self.index(link.between[0]), self.index(link.between[1])
+                i, j = position[link.between[0]], position[link.between[1]]
                 table[(i, j)] = table[(j, i)] = link
             cached = (key, table)
             object.__setattr__(self, "_link_cache", cached)
         return cached[1].get((a, b))
 
     def _tables(self) -> dict:
-        """Routes and classical latencies between every pair of QPUs, computed once per network."""
-        key = (tuple(self.qpus), tuple(self.links))
+        """Per-source caches of routes and classical latencies, filled on demand (so the cost follows
+        the QPUs a compilation really uses, not the size of the network)."""
+        key = self._cache_key()
         cached = getattr(self, "_table_cache", None)
         if cached is None or cached[0] != key:
-            cached = (key, {"routes": _routes(self), "latency": dict(nx.all_pairs_dijkstra_path_length(
-                self.graph(), weight=lambda u, v, d: d["link"].classical_time))})
+            graph = self.graph()
+            cached = (key, {"routes": {}, "latency": {}, "graph": graph})
             object.__setattr__(self, "_table_cache", cached)
         return cached[1]
 
@@ -343,7 +390,20 @@ class Network:
         comm qubits relay. Paths maximise the end-to-end Werner parameter (the product of the
         links' ``(4F - 1) / 3``), then minimise hops; links with ``F <= 1/4`` carry no entanglement.
         """
-        return self._tables()["routes"].get((a, b))
+        if a > b:  # one search per pair, from its lower end, as the route back is the same path
+            route = self.route(b, a)
+            return None if route is None else Route(tuple(reversed(route.path)), route.fidelity, route.classical_time)
+        tables = self._tables()
+        if "direct" not in tables:
+            tables["direct"] = self._all_direct()
+        if tables["direct"] and a != b:  # every best route is the direct link: no search
+            link = self.link(a, b)
+            return Route((a, b), (3 * link.werner + 1) / 4, link.classical_time)
+        if "graphs" not in tables:
+            tables["graphs"] = _route_graphs(self, tables["graph"])
+        if a not in tables["routes"]:
+            tables["routes"][a] = _routes_from(self, tables["graphs"], a)
+        return tables["routes"][a].get(b)
 
     def distance(self, a: int, b: int) -> float:
         """Link-level ebits one ebit between ``a`` and ``b`` costs (hops; 0 on one QPU; inf if none)."""
@@ -367,13 +427,39 @@ class Network:
     def is_uniform(self) -> bool:
         """True when every two QPUs are linked directly (all distances are 1)."""
         k = self.num_qpus
+        tables = self._tables()
+        if "direct" not in tables:
+            tables["direct"] = self._all_direct()
+        if tables["direct"]:
+            return True
+        if len({frozenset(link.between) for link in self.links}) < k * (k - 1) // 2:
+            return False  # some pair has no direct link
         return all(self.distance(a, b) == 1 for a in range(k) for b in range(k) if a != b)
+
+    def _all_direct(self) -> bool:
+        """True when every two QPUs are linked and all links are equal and carry entanglement: then
+        the direct link is every pair's best route (a detour multiplies Werner parameters <= 1)."""
+        k = self.num_qpus
+        if len({frozenset(link.between) for link in self.links}) < k * (k - 1) // 2:
+            return False
+        return len({link.werner for link in self.links}) <= 1 and all(link.werner > 0 for link in self.links)
 
     def classical_latency(self, a: int, b: int) -> float:
         """Time for a classical bit from ``a`` to ``b``: the fastest path of classical channels."""
         if a == b:
             return 0.0
-        return self._tables()["latency"].get(a, {}).get(b, DEFAULT_CLASSICAL_TIME)
+        tables = self._tables()
+        latency = tables["latency"]
+        if "flat" not in tables:  # every pair linked, every link as fast: the direct link is fastest
+            times = {link.classical_time for link in self.links}
+            complete = len({frozenset(link.between) for link in self.links}) == self.num_qpus * (self.num_qpus - 1) // 2
+            tables["flat"] = times.pop() if complete and len(times) == 1 else None
+        if tables["flat"] is not None:
+            return tables["flat"]
+        if a not in latency:
+            latency[a] = nx.single_source_dijkstra_path_length(
+                self._tables()["graph"], a, weight=lambda u, v, d: d["link"].classical_time)
+        return latency[a].get(b, DEFAULT_CLASSICAL_TIME)
 
     def to_target(self) -> DQCTarget:
         """A qiskit :class:`~qiskit.transpiler.Target` of this machine.
@@ -480,37 +566,64 @@ class Network:
         }
 
 
-def _routes(network: Network) -> dict[tuple[int, int], Route]:
+def _route_graphs(network: Network, links: nx.Graph) -> tuple[nx.Graph, set[int]]:
+    """The graph of links that carry entanglement (weighted for :func:`_routes_from`) and the relays."""
     graph = nx.Graph()
     graph.add_nodes_from(range(network.num_qpus))
-    for u, v, data in network.graph().edges(data=True):
+    for u, v, data in links.edges(data=True):
         if data["link"].werner > 0:
             # -log of the Werner parameter, plus a tiny cost per hop so that ties go to fewer hops
             graph.add_edge(u, v, weight=-math.log(data["link"].werner) + 1e-9, link=data["link"])
-    relays = [j for j, q in enumerate(network.qpus) if q.comm_qubits >= 2]
-    routes = {}
-    for a in range(network.num_qpus):
-        for b in range(a + 1, network.num_qpus):
-            sub = graph.subgraph(set(relays) | {a, b})
-            try:
-                path = nx.dijkstra_path(sub, a, b)
-            except nx.NetworkXNoPath:
-                continue
-            links = [graph[u][v]["link"] for u, v in zip(path, path[1:])]
+    relays = {j for j, q in enumerate(network.qpus) if q.comm_qubits >= 2}
+    return graph, relays
+
+
+def _routes_from(network: Network, graphs: tuple[nx.Graph, set[int]], a: int) -> dict[int, Route]:
+    """Routes from QPU ``a`` to every QPU it can share an ebit with: best paths whose inner QPUs relay.
+
+    One Dijkstra from ``a`` over a directed copy of the graph in which only ``a`` and relays have
+    outgoing edges; it finds, tie for tie, the path a Dijkstra from ``a`` to ``b`` over the relays
+    plus ``{a, b}`` finds, for every ``b`` at once.
+    """
+    graph, relays = graphs
+    directed = nx.DiGraph()
+    directed.add_nodes_from(graph)
+    for u in graph:
+        if u == a or u in relays:
+            for v, data in graph.adj[u].items():
+                directed.add_edge(u, v, weight=data["weight"])
+    _, paths = nx.single_source_dijkstra(directed, a)
+    paths.pop(a, None)
+    return _LazyRoutes(graph, paths)
+
+
+class _LazyRoutes(dict):
+    """Routes from one QPU, each built from its path the first time it is asked for."""
+
+    def __init__(self, graph: nx.Graph, paths: dict[int, list[int]]):
+        super().__init__()
+        self.graph, self.paths = graph, paths
+
+    def get(self, b: int, default: Route | None = None) -> Route | None:  # type: ignore[override]
+        if b not in self and b in self.paths:
+            path = self.paths[b]
+            links = [self.graph[u][v]["link"] for u, v in zip(path, path[1:])]
             werner = math.prod(link.werner for link in links)
-            classical = sum(link.classical_time for link in links)
-            routes[(a, b)] = Route(tuple(path), (3 * werner + 1) / 4, classical)
-            routes[(b, a)] = Route(tuple(reversed(path)), (3 * werner + 1) / 4, classical)
-    return routes
+            self[b] = Route(tuple(path), (3 * werner + 1) / 4, sum(link.classical_time for link in links))
+        return super().get(b, default)
 
 
 def _equal_qpus(k: int, data_qubits: int, comm_qubits: int) -> list[QPU]:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise DQCError(f"number of QPUs must be a positive integer, got {k!r}")
+    if k > MAX_QPUS:
+        raise DQCError(f"{k} QPUs: at most {MAX_QPUS} are supported")
     if isinstance(data_qubits, bool) or not isinstance(data_qubits, int) or data_qubits < 1:
         raise DQCError(f"data qubits per QPU must be a positive integer, got {data_qubits!r}")
     if isinstance(comm_qubits, bool) or not isinstance(comm_qubits, int) or comm_qubits < 0:
         raise DQCError(f"comm qubits per QPU must be a non-negative integer, got {comm_qubits!r}")
+    if comm_qubits > MAX_COMM_QUBITS:
+        raise DQCError(f"{comm_qubits} comm qubits per QPU: at most {MAX_COMM_QUBITS} are supported")
     return [QPU(f"qpu{i}", data_qubits, comm_qubits) for i in range(k)]
 
 
@@ -540,6 +653,9 @@ class DQCTarget(Target):
 
 def _validate_source(qpus: Iterable[QPU], links: Iterable[Link], source: str) -> None:
     seen: set[str] = set()
+    qpus = list(qpus)
+    if len(qpus) > MAX_QPUS:
+        raise DQCError(f"{source}: {len(qpus)} QPUs, at most {MAX_QPUS} are supported")
     for q in qpus:
         if not isinstance(q.name, str) or not _IDENTIFIER.match(q.name) or q.name in _RESERVED:
             raise DQCError(f"{source}: QPU name {q.name!r} is not a valid register name (letters, digits, _)")
@@ -596,18 +712,35 @@ def _lifetime(raw: dict, key: str, where: str) -> float:
     if key not in raw:
         return math.inf
     value = raw[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value <= 0:
-        raise DQCError(f"{where}.{key}: expected a positive number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise DQCError(f"{where}.{key}: expected a positive number, got {value!r} (a finite one; omit the key for no decay)")
     return float(value)
 
 
-def _count(value: Any, where: str, minimum: int) -> int:
+def _count(value: Any, where: str, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise DQCError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise DQCError(f"{where}: {value} is more than the supported {maximum}")
     return value
 
 
 def _time(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise DQCError(f"{where}: expected a non-negative number, got {value!r}")
     return float(value)
+
+
+def read_limited(path: str | Path, limit: int) -> bytes:
+    """The bytes of ``path``, refusing (``OSError`` with a message) anything larger than ``limit``:
+    a regular file by its size before reading, a device or pipe after ``limit`` bytes."""
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            raise OSError(27, f"larger than the {limit // (1024 * 1024)} MiB limit", str(path))
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(27, f"larger than the {limit // (1024 * 1024)} MiB limit", str(path))
+    return data

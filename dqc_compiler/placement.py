@@ -19,6 +19,8 @@ EXHAUSTIVE_QPUS = 7
 def distances(network: Network) -> np.ndarray:
     """Link-level ebits per end-to-end ebit between every two QPUs (``UNREACHABLE`` when none)."""
     k = network.num_qpus
+    if network.is_uniform():  # every pair linked directly: no route searches
+        return np.ones((k, k)) - np.eye(k)
     table = np.zeros((k, k))
     for a in range(k):
         for b in range(k):
@@ -64,13 +66,19 @@ def place(parts: list[int], traffic: np.ndarray, network: Network, table: np.nda
     sizes = np.bincount(parts, minlength=k)
     capacity = np.array([q.data_qubits for q in network.qpus])
     flow = traffic + traffic.T
+    # only the labels that hold qubits matter (an empty block has no traffic and fits anywhere), so
+    # cost and fit are evaluated on them: the work follows the QPUs used, not the network's size
+    used = np.flatnonzero(sizes)
+    flow_used = flow[np.ix_(used, used)]
+
+    sizes_used = sizes[used]
 
     def cost(perm) -> float:
-        perm = np.asarray(perm)
-        return float((flow * table[np.ix_(perm, perm)]).sum()) / 2
+        at = np.asarray(perm)[used]
+        return float((flow_used * table[at][:, at]).sum()) / 2
 
     def fits(perm) -> bool:
-        return bool(np.all(sizes <= capacity[np.asarray(perm)]))
+        return bool(np.all(sizes_used <= capacity[np.asarray(perm)[used]]))
 
     best = list(range(k))
     best_cost = cost(best)
@@ -86,11 +94,16 @@ def place(parts: list[int], traffic: np.ndarray, network: Network, table: np.nda
         improved = True
         while improved:
             improved = False
+            holds = set(used.tolist())
+            current = np.array(best)
             for a, b in itertools.combinations(range(k), 2):
-                trial = list(best)
+                if a not in holds and b not in holds:
+                    continue  # two empty blocks: swapping them changes nothing
+                trial = current.copy()
                 trial[a], trial[b] = trial[b], trial[a]
                 if fits(trial):
                     value = cost(trial)
                     if value < best_cost - 1e-9:
-                        best, best_cost, improved = trial, value, True
+                        current, best_cost, improved = trial, value, True
+            best = current.tolist()
     return [best[p] for p in parts]

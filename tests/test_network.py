@@ -212,3 +212,49 @@ def test_index_and_graph():
     assert sorted(graph.nodes) == [0, 1, 2]
     assert list(graph.edges) == [(0, 2)]
     assert net.link(2, 0).between == ("a", "c")
+
+
+def _reference_routes(network):
+    """The routes as first written: one Dijkstra per pair over the relays plus the two ends."""
+    import math
+
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(range(network.num_qpus))
+    for u, v, data in network.graph().edges(data=True):
+        if data["link"].werner > 0:
+            graph.add_edge(u, v, weight=-math.log(data["link"].werner) + 1e-9, link=data["link"])
+    relays = [j for j, q in enumerate(network.qpus) if q.comm_qubits >= 2]
+    routes = {}
+    for a in range(network.num_qpus):
+        for b in range(a + 1, network.num_qpus):
+            try:
+                path = nx.dijkstra_path(graph.subgraph(set(relays) | {a, b}), a, b)
+            except nx.NetworkXNoPath:
+                continue
+            routes[(a, b)] = tuple(path)
+            routes[(b, a)] = tuple(reversed(path))
+    return routes
+
+
+def test_lazy_routes_match_one_search_per_pair():
+    """Routes searched once per source (on demand) are, tie for tie, those of one search per pair."""
+    import random
+
+    from dqc_compiler.network import QPU, Link
+
+    rng = random.Random(5)
+    networks = [Network.from_spec(s) for s in ("line:5x2", "ring:6x2", "grid:3x3x2", "star:6x2", "grid:2x4x2,comm=1")]
+    for _ in range(30):
+        k = rng.randint(3, 9)
+        qpus = [QPU(f"p{i}", 2, rng.choice([1, 2, 2, 3])) for i in range(k)]
+        links = [Link((f"p{a}", f"p{b}"), fidelity=rng.choice([1.0, 0.9, 0.95, 0.2]))
+                 for a in range(k) for b in range(a + 1, k) if rng.random() < 0.5]
+        networks.append(Network(qpus, links))
+    for network in networks:
+        expected = _reference_routes(network)
+        k = network.num_qpus
+        found = {(a, b): network.route(a, b).path for a in range(k) for b in range(k)
+                 if a != b and network.route(a, b) is not None}
+        assert found == expected

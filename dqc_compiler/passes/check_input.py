@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from qiskit.circuit import ControlFlowOp
+import cmath
+
+from qiskit.circuit import ControlFlowOp, ParameterExpression
+from qiskit.circuit.library import UnitaryGate
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import AnalysisPass
 
@@ -23,6 +26,8 @@ class CheckSupportedInput(AnalysisPass):
     """
 
     def run(self, dag: DAGCircuit) -> None:
+        if dag.num_qubits() == 0:
+            raise DQCError("the circuit has no qubits: nothing to distribute")
         final, initial = set(), set()
         for qubit in dag.qubits:
             wire = [n for n in dag.nodes_on_wire(qubit, only_ops=True) if n.name not in _IGNORED]
@@ -51,5 +56,28 @@ class CheckSupportedInput(AnalysisPass):
                 if node not in initial:
                     raise DQCError(f"{where}: reset after other operations is not supported yet")
                 continue
-            if node.cargs or (not hasattr(op, "to_matrix") and op.definition is None):
-                raise DQCError(f"{where}: not a unitary gate and has no definition")
+            if node.cargs or (not _standard(op) and op.definition is None):
+                raise DQCError(f"{where}: not a unitary gate and has no definition (an 'opaque' gate cannot be "
+                               "distributed: define it with 'gate')")
+            _check_parameters(op, where)
+
+
+def _standard(op) -> bool:
+    """True for gates qiskit knows the matrix of without a definition (its standard gates, ``unitary``)."""
+    return getattr(op, "_standard_gate", None) is not None or isinstance(op, UnitaryGate)
+
+
+def _check_parameters(op, where: str) -> None:
+    """Refuse unbound parameters and angles that are not finite numbers."""
+    for param in op.params:
+        if isinstance(param, ParameterExpression):
+            if param.parameters:
+                names = ", ".join(sorted(p.name for p in param.parameters))
+                raise DQCError(f"{where}: unbound parameter {names}: give it a value (e.g. bind it, or write a "
+                               "number in the file)")
+            try:
+                param = complex(param)
+            except (TypeError, ValueError):
+                continue
+        if isinstance(param, (int, float, complex)) and not cmath.isfinite(param):
+            raise DQCError(f"{where}: parameter {param} is not a finite number")

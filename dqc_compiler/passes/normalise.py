@@ -41,6 +41,8 @@ class Normalise(TransformationPass):
             dag = BasisTranslator(SessionEquivalenceLibrary, basis).run(dag)
         except TranspilerError as exc:
             raise DQCError(f"cannot decompose the input: {_first_line(str(exc))}") from None
+        except RecursionError:
+            raise DQCError("cannot decompose the input: gate definitions nested too deeply") from None
         for node in dag.op_nodes():
             if len(node.qargs) > 2 and node.name not in basis:  # pragma: no cover - qiskit's unrolling guarantees this
                 raise DQCError(f"gate '{node.op.name}' could not be decomposed to two-qubit gates")

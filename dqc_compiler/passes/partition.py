@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import os
+import sys
+import tempfile
 from typing import Callable
 
 import networkx as nx
@@ -259,7 +263,7 @@ def best_metis_partition(
     n = graph.number_of_nodes()
     order = sorted(range(len(capacities)), key=lambda j: (-capacities[j], j))
     best = None
-    for m in range(1, len(capacities) + 1):
+    for m in range(1, min(len(capacities), max(1, n)) + 1):  # n qubits fill at most n QPUs
         chosen = set(order[:m])
         if sum(capacities[j] for j in chosen) < n:
             continue
@@ -289,15 +293,41 @@ def metis_partition(graph: nx.Graph, capacities: list[int], seed: int | None) ->
         xadj.append(len(adjncy))
     total = sum(capacities[j] for j in usable)
     tpwgts = [capacities[j] / total for j in usable]
+    if len(usable) > n:  # METIS cannot fill more parts than vertices (it says so on stdout)
+        return contiguous_partition(n, capacities)
     options = pymetis.Options(seed=0 if seed is None else int(seed) % (2**31), ufactor=1)
     try:
-        result = pymetis.part_graph(
-            len(usable), pymetis.CSRAdjacency(xadj, adjncy), eweights=eweights, tpwgts=tpwgts, options=options
-        )
+        with _stdout_to_log():
+            result = pymetis.part_graph(
+                len(usable), pymetis.CSRAdjacency(xadj, adjncy), eweights=eweights, tpwgts=tpwgts, options=options
+            )
     except Exception as exc:  # noqa: BLE001 - METIS rejects some degenerate graphs; fall back
         logger.warning("METIS failed (%s); starting from contiguous blocks", exc)
         return contiguous_partition(n, capacities)
     return [usable[p] for p in result.vertex_part]
+
+
+@contextlib.contextmanager
+def _stdout_to_log():
+    """Keep what the METIS C library prints (``***Cannot bisect ...``) off file descriptor 1, where
+    it would corrupt ``--json`` output; it goes to the debug log instead."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no usable fd 1 (embedded, closed): nothing to guard
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            said = sink.read(4096).decode(errors="replace").strip()
+            if said:
+                logger.debug("METIS said: %s", said)
 
 
 def cut_weight(graph: nx.Graph, parts: list[int]) -> int:
@@ -366,17 +396,49 @@ def refine(graph: nx.Graph, parts: list[int], capacities: list[int], max_passes:
                     _move(graph, parts, conn, sizes, v, dst)
                     improved = True
                     break
-        for v in range(n):  # swaps between full QPUs
-            for u in range(v + 1, n):
-                a, b = parts[v], parts[u]
-                if a == b:
-                    continue
-                w = graph[v][u]["weight"] if graph.has_edge(v, u) else 0
-                gain = (conn[v, b] - conn[v, a]) + (conn[u, a] - conn[u, b]) - 2 * w
-                if gain > 0:
-                    _move(graph, parts, conn, sizes, v, b)
-                    _move(graph, parts, conn, sizes, u, a)
-                    improved = True
+        if _swap_pass(graph, parts, conn, sizes):  # swaps between full QPUs
+            improved = True
         if not improved:
             break
     return parts
+
+
+def _swap_pass(graph: nx.Graph, parts: list[int], conn: np.ndarray, sizes: list[int]) -> bool:
+    """One sweep of first-improvement pair swaps, ``v`` in order and for each the first ``u > v``
+    whose swap gains, as a double loop would, but each ``v`` scans its ``u`` at once with numpy.
+    A qubit ``v`` without edges gains only by what its partner gains, which depends on nothing but
+    ``v``'s QPU: once one such ``v`` on a QPU found no swap, the later ones on it (with fewer
+    partners to try) are skipped until some swap changes the state. True when a swap was made."""
+    n = len(parts)
+    part = np.asarray(parts, dtype=np.int64)
+    rows = np.arange(n)
+    improved = False
+    swaps = 0
+    fruitless: set[tuple[int, int]] = set()
+    for v in range(n):
+        w = np.zeros(n, dtype=np.int64)
+        isolated = graph.degree(v) == 0
+        if isolated:
+            if (parts[v], swaps) in fruitless:
+                continue
+            fruitless.add((parts[v], swaps))
+        for u, data in graph.adj[v].items():
+            w[u] = data["weight"]
+        start = v + 1
+        while start < n:
+            a = parts[v]
+            tail = slice(start, n)
+            others = part[tail]
+            gain = (conn[v, others] - conn[v, a]) + (conn[rows[tail], a] - conn[rows[tail], others]) - 2 * w[tail]
+            hits = np.flatnonzero((gain > 0) & (others != a))
+            if not len(hits):
+                break
+            u = start + int(hits[0])
+            b = parts[u]
+            _move(graph, parts, conn, sizes, v, b)
+            _move(graph, parts, conn, sizes, u, a)
+            part[v], part[u] = b, a
+            improved = True
+            swaps += 1
+            start = u + 1
+    return improved

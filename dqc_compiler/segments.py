@@ -128,21 +128,81 @@ def _role(node: DAGOpNode, position: int, embed: bool) -> Role:
     return Role(z, x)
 
 
-_MODELS: dict = {}
-
-
 def build_model(dag: DAGCircuit, bases: tuple[str, ...] = ("Z", "X"), embed: bool = True) -> BurstModel:
     """Walk every qubit's wire, cut it into segments per basis, and list the options of each 2q gate.
 
-    The model of the last DAG seen is kept (per ``bases`` and ``embed``) while that DAG is unchanged.
+    Not cached: within a pipeline, :class:`CircuitModel` (in the ``property_set``) keeps each model
+    of a DAG once built.
     """
-    key = (bases, embed)
-    found = _MODELS.get(key)
-    if found is not None and found[0] is dag and found[1] == dag.size():
-        return found[2]
-    model = _build_model(dag, bases, embed)
-    _MODELS[key] = (dag, dag.size(), model)
-    return model
+    return _build_model(dag, tuple(bases), embed)
+
+
+class DagIndex:
+    """The parts of a DAG every walk over it needs: op nodes by id, a topological position per node,
+    in-degrees and successors among op nodes (dry runs walk one DAG many times)."""
+
+    def __init__(self, dag: DAGCircuit):
+        self.nodes: dict[int, DAGOpNode] = {}
+        self.order: dict[int, int] = {}
+        self.indegree: dict[int, int] = {}
+        self.successors: dict[int, list[int]] = {}
+        for i, node in enumerate(dag.topological_op_nodes()):
+            self.nodes[node._node_id] = node
+            self.order[node._node_id] = i
+            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
+            self.indegree[node._node_id] = len(preds)
+            self.successors[node._node_id] = sorted(
+                {s._node_id for s in dag.successors(node) if isinstance(s, DAGOpNode)}
+            )
+
+
+#: The ``property_set`` key of the :class:`CircuitModel` of the DAG being compiled.
+MODEL_KEY = "dqc_model"
+
+
+class CircuitModel:
+    """What the optimisation core derives from one DAG, each part built at most once: its burst
+    models (per ``bases`` and ``embed``) and its :class:`DagIndex`.
+
+    One lives in the pass manager's ``property_set`` under :data:`MODEL_KEY` (see :meth:`of`), so
+    that the partitioner's dry runs, the burst grouping and the insertion share it; a pass that
+    replaces the DAG (commutation) stores the model of the new one. It belongs to one DAG, which
+    must not be changed while the model is in use.
+    """
+
+    def __init__(self, dag: DAGCircuit):
+        self.dag = dag
+        self._size = dag.size()
+        self._bursts: dict[tuple, BurstModel] = {}
+        self._index: DagIndex | None = None
+
+    @classmethod
+    def of(cls, property_set, dag: DAGCircuit) -> "CircuitModel":
+        """The model of ``dag`` in ``property_set`` (``None`` allowed), built and stored if it has none for ``dag``."""
+        found = property_set[MODEL_KEY] if property_set is not None else None
+        if found is None or not found.describes(dag):
+            found = cls(dag)
+            if property_set is not None:
+                property_set[MODEL_KEY] = found
+        return found
+
+    def describes(self, dag: DAGCircuit) -> bool:
+        """Whether this is the model of ``dag`` as it is now."""
+        return self.dag is dag and self._size == dag.size()
+
+    def bursts(self, bases: tuple[str, ...] = ("Z", "X"), embed: bool = True) -> BurstModel:
+        """The :class:`BurstModel` of the DAG (see :func:`build_model`)."""
+        key = (tuple(bases), embed)
+        if key not in self._bursts:
+            self._bursts[key] = _build_model(self.dag, *key)
+        return self._bursts[key]
+
+    @property
+    def index(self) -> DagIndex:
+        """The :class:`DagIndex` of the DAG."""
+        if self._index is None:
+            self._index = DagIndex(self.dag)
+        return self._index
 
 
 def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool) -> BurstModel:
@@ -278,6 +338,11 @@ def _cover(
     for node, copies in multi_assignment.items():
         assignment[node] = [(model.sides[c // k], c % k) for c in copies]
     return {(model.sides[c // k], c % k) for c in chosen}, assignment
+
+
+def minimum_cover(model: BurstModel, parts: list[int]) -> set[tuple[Side, int]]:
+    """The copies ``(side, remote QPU)`` of a minimum cover of every nonlocal gate (before comm-qubit limits)."""
+    return _cover(model, parts, joint=True)[0]
 
 
 def multi_qubit_copies(qubits: tuple, sides: tuple, parts: list[int]) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from qiskit.circuit.commutation_library import SessionCommutationChecker
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import TransformationPass
 
-from ..segments import build_model, copy_count, role_of
+from ..segments import MODEL_KEY, CircuitModel, copy_count, role_of
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,15 @@ class CommuteForBursts(TransformationPass):
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         parts = self.property_set["dqc_partition"]
         reordered = reorder(dag)
-        before = copy_count(build_model(dag), parts)
-        after = copy_count(build_model(reordered), parts)
+        candidate = CircuitModel(reordered)
+        before = copy_count(CircuitModel.of(self.property_set, dag).bursts(), parts)
+        after = copy_count(candidate.bursts(), parts)
         logger.info("commutation: %d copies before, %d after reordering", before, after)
         self.property_set["dqc_commutation"] = {"copies_before": before, "copies_after": min(before, after)}
-        return reordered if after < before else dag
+        if after < before:
+            self.property_set[MODEL_KEY] = candidate
+            return reordered
+        return dag
 
 
 def reorder(dag: DAGCircuit) -> DAGCircuit:

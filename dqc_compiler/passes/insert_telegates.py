@@ -6,14 +6,14 @@ import heapq
 
 from qiskit.circuit import Clbit, ClassicalRegister, QuantumRegister
 from qiskit.circuit.library import Measure
-from qiskit.dagcircuit import DAGCircuit, DAGOpNode
+from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import TransformationPass
 from qiskit.transpiler.exceptions import TranspilerError
 
 from ..errors import DQCError
 from ..network import Network
 from ..protocols import cat_disentangle, cat_entangle, flip_copy
-from ..segments import Side, build_model, role_of
+from ..segments import CircuitModel, Side, role_of
 from .bursts import Burst
 
 
@@ -59,7 +59,8 @@ class InsertTelegates(TransformationPass):
         qpus = self.network.qpus
         n = dag.num_qubits()
 
-        walk = plan(dag, bursts, parts, self.network, dry=False)
+        model = CircuitModel.of(self.property_set, dag)
+        walk = plan(dag, bursts, parts, self.network, dry=False, model=model)
         slots, registers, data = walk.slots, walk.registers, walk.data
 
         out = DAGCircuit()
@@ -92,7 +93,8 @@ class InsertTelegates(TransformationPass):
             out.apply_operation_back(Measure(), (data[permutation[qubit]],), (clbit,))
         self.property_set["dqc_layout"] = {"initial": list(slots), "final": final_slots}
         if walk.split or not self.network.is_uniform():
-            unlimited = plan(dag, bursts, parts, self.network.with_comm_qubits(len(bursts) + 2), dry=True).ebits
+            roomy = self.network.with_comm_qubits(len(bursts) + 2)
+            unlimited = plan(dag, bursts, parts, roomy, dry=True, model=model).ebits
         else:  # nothing was reopened and every route is one link: more comm qubits change nothing
             unlimited = walk.ebits
         self.property_set["dqc_protocols"] = {
@@ -119,9 +121,17 @@ def check_resources(bursts: list[Burst], network: Network) -> None:
             )
 
 
-def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network, dry: bool = True) -> "_Walk":
+def plan(
+    dag: DAGCircuit,
+    bursts: list[Burst],
+    parts: list[int],
+    network: Network,
+    dry: bool = True,
+    model: CircuitModel | None = None,
+) -> "_Walk":
     """Walk ``dag`` as the pass does; ``dry`` only counts (``opened``, ``split``), else it also
-    records the distributed operations (registers included) without building a DAG."""
+    records the distributed operations (registers included) without building a DAG. ``model``:
+    the :class:`~dqc_compiler.segments.CircuitModel` of ``dag`` (built when not given)."""
     check_resources(bursts, network)
     qpus = network.qpus
     slots, counts = [], [0] * len(qpus)
@@ -130,46 +140,20 @@ def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Networ
         counts[parts[q]] += 1
     registers = [QuantumRegister(counts[j] + qpu.comm_qubits, qpu.name) for j, qpu in enumerate(qpus)]
     data = [registers[j][s] for j, s in slots]
-    walk = _Walk(dag, bursts, parts, data, registers, counts, network, dry)
+    model = model if model is not None and model.describes(dag) else CircuitModel(dag)
+    walk = _Walk(model, bursts, parts, data, registers, counts, network, dry)
     walk.slots = slots
     walk.registers = registers
     walk.run()
     return walk
 
 
-class _Structure:
-    """The parts of a DAG every walk needs, computed once per DAG (dry runs walk it many times)."""
-
-    def __init__(self, dag: DAGCircuit):
-        self.nodes: dict[int, DAGOpNode] = {}
-        self.order: dict[int, int] = {}
-        self.indegree: dict[int, int] = {}
-        self.successors: dict[int, list[int]] = {}
-        for i, node in enumerate(dag.topological_op_nodes()):
-            self.nodes[node._node_id] = node
-            self.order[node._node_id] = i
-            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
-            self.indegree[node._node_id] = len(preds)
-            self.successors[node._node_id] = sorted(
-                {s._node_id for s in dag.successors(node) if isinstance(s, DAGOpNode)}
-            )
-
-
-_LAST_STRUCTURE: list = [None, None, None]
-
-
-def _structure(dag: DAGCircuit) -> _Structure:
-    """The structure of ``dag``, reused while the same, unchanged DAG is walked again."""
-    if _LAST_STRUCTURE[0] is not dag or _LAST_STRUCTURE[2] != dag.size():
-        _LAST_STRUCTURE[:] = [dag, _Structure(dag), dag.size()]
-    return _LAST_STRUCTURE[1]
-
-
 class _Walk:
     """One pass over the input in a burst-friendly topological order, recording the output."""
 
-    def __init__(self, dag, bursts, parts, data, registers, counts, network, dry=False):
-        self.dag = dag
+    def __init__(self, circuit: CircuitModel, bursts, parts, data, registers, counts, network, dry=False):
+        dag = circuit.dag
+        self.structure = circuit.index
         self.dry = dry
         self.parts = parts
         self.data = data
@@ -178,13 +162,13 @@ class _Walk:
         self.recorder = _Recorder()
         self.bits: list[list[Clbit]] = [[] for _ in qpus]
         self.free_comm = [list(registers[j][counts[j]:]) for j in range(len(qpus))]
-        self.order = _structure(dag).order
+        self.order = self.structure.order
         self.bursts_of: dict[int, list[Burst]] = {}  # a gate on three qubits can need two copies
         for b in bursts:
             for node_id in b.nodes:
                 self.bursts_of.setdefault(node_id, []).append(b)
         # copies of the full burst model that could serve each gate: an open one serves it for free
-        model = build_model(dag)
+        model = circuit.bursts()
         self.model = model
         self.options: dict[int, list[tuple]] = {}
         for node_id, a, b, sa, sb in model.compact:
@@ -203,10 +187,11 @@ class _Walk:
         self.swaps = 0  # entanglement swaps on relays
         self.split = 0
         self.closed = 0
-        self.reopened: dict[int, int] = {}  # id(burst) -> times it was closed early
+        self.number = {id(b): i for i, b in enumerate(bursts)}  # id(burst) -> its index in ``bursts``
+        self.reopened: dict[int, int] = {}  # index in ``bursts`` -> times that burst was closed early
 
     def run(self) -> None:
-        structure = _structure(self.dag)
+        structure = self.structure
         nodes, successors = structure.nodes, structure.successors
         indegree, heap = dict(structure.indegree), []
         for node_id, count in indegree.items():
@@ -303,7 +288,8 @@ class _Walk:
             victim = max(victims, key=lambda b: self.order[self.remaining[id(b)][0]])
             self._close(victim)
             self.split += 1
-            self.reopened[id(victim)] = self.reopened.get(id(victim), 0) + 1
+            number = self.number[id(victim)]
+            self.reopened[number] = self.reopened.get(number, 0) + 1
         return self.free_comm[qpu].pop(0)
 
     def _open(self, burst: Burst, keep: tuple = ()) -> None:

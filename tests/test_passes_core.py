@@ -1,0 +1,64 @@
+"""Unit tests of the optimisation core's passes, one small circuit each, outside compile()."""
+
+from __future__ import annotations
+
+from qiskit import QuantumCircuit
+from qiskit.converters import circuit_to_dag
+from qiskit.passmanager import PropertySet
+
+from dqc_compiler import Network
+from dqc_compiler import segments
+from dqc_compiler.passes import insert_telegates
+from dqc_compiler.segments import MODEL_KEY, CircuitModel, build_model
+from dqc_compiler.verify import verify
+
+from .conftest import rebuild, run_core_passes
+
+
+def _fan_out() -> QuantumCircuit:
+    """Qubit 0 controls a gate on each of qubits 1 and 2 (on the other QPU): one copy serves both."""
+    qc = QuantumCircuit(4)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cz(0, 2)
+    qc.cx(3, 0)  # local: ends qubit 0's segment in both bases after the two gates
+    return qc
+
+
+def _epr_count(circuit: QuantumCircuit) -> int:
+    return sum(1 for i in circuit.data if i.operation.name == "epr")
+
+
+def test_group_bursts_level_0_is_one_telegate_per_gate_and_level_1_one_copy_per_segment():
+    network = Network.all_to_all(2, 2)
+    _, level0 = run_core_passes(_fan_out(), network, [0, 1, 1, 0], level=0)
+    _, level1 = run_core_passes(_fan_out(), network, [0, 1, 1, 0], level=1)
+    assert [(b.qubit, b.remote, len(b.nodes)) for b in level0["dqc_bursts"]] == [(0, 1, 1), (0, 1, 1)]
+    assert [(b.qubit, b.remote, len(b.nodes), b.basis) for b in level1["dqc_bursts"]] == [(0, 1, 2, "Z")]
+
+
+def test_insert_telegates_emits_one_epr_per_burst_and_the_output_is_equivalent():
+    circuit = _fan_out()
+    out, properties = run_core_passes(circuit, Network.all_to_all(2, 2), [0, 1, 1, 0])
+    assert _epr_count(out) == properties["dqc_protocols"]["ebits"] == 1
+    assert verify(circuit, out, seed=1).equivalent
+    broken = rebuild(out, [i for i in out.data if i.operation.name != "cz"])  # the control: drop a gate
+    assert not verify(circuit, broken, seed=1).equivalent
+
+
+def test_the_circuit_model_is_built_once_per_dag_and_kept_in_the_property_set():
+    out, properties = run_core_passes(_fan_out(), Network.all_to_all(2, 2), [0, 1, 1, 0])
+    model = properties[MODEL_KEY]
+    assert isinstance(model, CircuitModel)
+    assert model.bursts() is model.bursts()  # built once
+    dag = model.dag
+    assert CircuitModel.of(properties, dag) is model
+    dag.apply_operation_back(_fan_out().data[0].operation, (dag.qubits[0],))  # the DAG changed: a new model
+    assert CircuitModel.of(properties, dag) is not model
+    assert CircuitModel.of(PropertySet(), circuit_to_dag(_fan_out())) is not model
+
+
+def test_no_module_level_cache_keeps_a_dag():
+    dag = circuit_to_dag(_fan_out())
+    assert build_model(dag) is not build_model(dag)  # plain function, no hidden cache
+    assert not hasattr(segments, "_MODELS") and not hasattr(insert_telegates, "_LAST_STRUCTURE")

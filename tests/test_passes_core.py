@@ -62,3 +62,47 @@ def test_no_module_level_cache_keeps_a_dag():
     dag = circuit_to_dag(_fan_out())
     assert build_model(dag) is not build_model(dag)  # plain function, no hidden cache
     assert not hasattr(segments, "_MODELS") and not hasattr(insert_telegates, "_LAST_STRUCTURE")
+    from dqc_compiler import planner
+
+    assert not [name for name, value in vars(planner).items() if isinstance(value, (dict, list)) and not name.startswith("__")]
+
+
+def test_the_minimum_vertex_cover_is_the_one_networkx_finds():
+    """The hand-written König cover (kept for speed) against networkx's, on random bipartite graphs."""
+    import random
+
+    import networkx as nx
+    from networkx.algorithms import bipartite
+
+    from dqc_compiler.segments import min_vertex_cover
+
+    rng = random.Random(12)
+    for _ in range(300):
+        adjacency = {u: rng.sample(range(100, 130), rng.randint(1, 5)) for u in rng.sample(range(60), rng.randint(1, 10))}
+        graph = nx.Graph()
+        left = [("L", u) for u in adjacency]
+        graph.add_nodes_from(left)
+        graph.add_edges_from((("L", u), ("R", v)) for u, vs in adjacency.items() for v in vs)
+        matching = bipartite.hopcroft_karp_matching(graph, top_nodes=left)
+        expected = {x for _, x in bipartite.to_vertex_cover(graph, matching, top_nodes=left)}
+        cover = min_vertex_cover(adjacency)
+        assert cover == expected
+        assert _covers(cover, adjacency)
+    small = {0: [100, 101], 1: [100]}
+    cover = min_vertex_cover(small)
+    assert len(cover) == 2  # a matching of size 2 (0-101, 1-100): no smaller cover exists
+    assert not any(_covers(cover - {x}, small) for x in cover)  # the control: one fewer is no cover
+
+
+def _covers(cover: set, adjacency: dict) -> bool:
+    return all(u in cover or v in cover for u, vs in adjacency.items() for v in vs)
+
+
+def test_burst_grouping_reaches_the_planner_without_a_lazy_import():
+    import inspect
+
+    from dqc_compiler import planner
+    from dqc_compiler.passes import bursts
+
+    assert bursts.plan is planner.plan and insert_telegates.plan is planner.plan
+    assert "insert_telegates" not in inspect.getsource(bursts)

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
-from ..segments import (
-    CircuitModel, Copy, Side, best_runs, choose_copies, copy_count, multi_qubit_copies, role_of,
+from ..planner import plan
+from ..segments import (  # noqa: F401 - Burst is re-exported: passes.bursts.Burst is its documented home
+    Burst, CircuitModel, Copy, Side, best_runs, choose_copies, copy_count, multi_qubit_copies, role_of,
 )
 from ..settings import LevelSettings, settings_for
-
-
-@dataclass
-class Burst:
-    """Gates between input qubit ``qubit`` (living on QPU ``home``) and qubits of QPU ``remote``.
-
-    One ebit gives QPU ``remote`` a cat-entangled copy of ``qubit`` in the ``basis`` (``"Z"`` or
-    ``"X"``); every gate in ``nodes`` (node ids, ``DAGOpNode._node_id``, of the DAG the bursts were
-    found in, in topological order) is then applied on ``remote`` with the copy standing in for
-    ``qubit``. Each gate is controlled on ``qubit`` in that basis, and every other operation on
-    ``qubit`` from the first gate to the last keeps the copy valid (see :mod:`dqc_compiler.segments`).
-    """
-
-    qubit: int
-    home: int
-    remote: int
-    nodes: list[int] = field(default_factory=list)
-    basis: str = "Z"
-    segment: int | None = None  # the segment of ``qubit`` (see :class:`~dqc_compiler.segments.Side`), when known
-    model: object = field(default=None, repr=False, compare=False)  # the BurstModel the segment refers to
 
 
 #: Candidates per round of the comm-pressure repair (the rounds are ``LevelSettings.relief_rounds``).
@@ -101,7 +80,7 @@ def best_bursts(
     if moved and copy_count(model, parts, runs=moved) < copy_count(model, parts):
         candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
         runs.append(moved)
-    walks = [plan(dag, bursts, parts, network, circuit) for bursts in candidates]
+    walks = [plan(dag, bursts, parts, network, model=circuit) for bursts in candidates]
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
     best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
     bursts, walk = candidates[best], walks[best]
@@ -132,7 +111,7 @@ def _relieve(
         for extra in trials:
             trial_banned = banned | extra
             trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned, runs=runs), parts)
-            trial_walk = plan(circuit.dag, trial, parts, network, circuit)
+            trial_walk = plan(circuit.dag, trial, parts, network, model=circuit)
             if trial_walk.ebits < best_cost and (found is None or trial_walk.ebits < found[0]):
                 found = (trial_walk.ebits, trial_banned, trial, trial_walk)
         if found is None:
@@ -183,10 +162,3 @@ def shared_position(node: DAGOpNode) -> int:
         if role_of(node, position).z == "keep":  # block-diagonal: controlled on that qubit
             return position
     raise DQCError(f"gate '{node.op.name}' is controlled on neither qubit; it should have been decomposed")
-
-
-def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network, circuit: CircuitModel | None = None):
-    """Dry-run :class:`~dqc_compiler.passes.InsertTelegates` (its ``ebits`` is the ebit count)."""
-    from .insert_telegates import plan as insert_plan  # noqa: PLC0415 - mutual dependency
-
-    return insert_plan(dag, bursts, parts, network, model=circuit)

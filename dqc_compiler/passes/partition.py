@@ -17,7 +17,8 @@ from ..network import Network
 from ..placement import copy_traffic, cut_traffic, distances, place, weighted_copies
 from ..segments import BurstModel, CircuitModel, choose_copies, copy_count
 from ..settings import LevelSettings, settings_for
-from .bursts import best_bursts, plan, to_bursts
+from ..planner import plan
+from .bursts import best_bursts, to_bursts
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class PartitionQubits(AnalysisPass):
 
             def real(parts: list[int]) -> int:
                 bursts = to_bursts(model, choose_copies(model, parts), parts)
-                return plan(dag, bursts, parts, self.network, circuit).ebits
+                return plan(dag, bursts, parts, self.network, model=circuit).ebits
 
             refined = refine_ebits(real, refined, capacities, real_budget)
         logger.info("burst-aware partition: %d copies from METIS, %d after refinement", score(start), score(refined))

@@ -106,3 +106,48 @@ def test_burst_grouping_reaches_the_planner_without_a_lazy_import():
 
     assert bursts.plan is planner.plan and insert_telegates.plan is planner.plan
     assert "insert_telegates" not in inspect.getsource(bursts)
+
+
+def test_commute_for_bursts_reorders_keeping_the_unitary_and_never_adds_copies():
+    from qiskit.converters import dag_to_circuit
+    from qiskit.quantum_info import Operator
+    from qiskit.transpiler import PassManager
+
+    from dqc_compiler.io import load_circuit
+    from dqc_compiler.passes import CommuteForBursts, FixedPartition
+    from dqc_compiler.passes.commute import reorder
+
+    from .conftest import CIRCUITS
+
+    small = QuantumCircuit(3)
+    small.cz(0, 1)
+    small.h(0)
+    small.rx(0.2, 0)
+    small.cz(0, 2)
+    small.cz(1, 2)  # commutes past cz(0, 2) and keeps qubit 1's Z copy: goes first
+    small.cx(1, 0)
+    circuit = small
+    reordered = dag_to_circuit(reorder(circuit_to_dag(circuit)))
+    as_given = dag_to_circuit(circuit_to_dag(circuit))
+    assert _ops(reordered) != _ops(as_given)
+    assert Operator(reordered).equiv(Operator(circuit))
+    data = list(reordered.data)
+    first = next(
+        i for i in range(len(data) - 1)
+        if not Operator(rebuild(reordered, data[i:i + 2])).equiv(Operator(rebuild(reordered, [data[i + 1], data[i]])))
+    )
+    data[first], data[first + 1] = data[first + 1], data[first]  # the control: two gates that do not commute
+    assert not Operator(rebuild(reordered, data)).equiv(Operator(circuit))
+
+    circuit = load_circuit(CIRCUITS / "qft_noswap_8.qasm")
+    as_given = dag_to_circuit(circuit_to_dag(circuit))
+    manager = PassManager([FixedPartition(Network.all_to_all(3, 3), [0, 1, 2, 0, 1, 2, 0, 1]), CommuteForBursts()])
+    out = manager.run(circuit)
+    found = manager.property_set["dqc_commutation"]
+    assert found["copies_after"] <= found["copies_before"]
+    replaced = _ops(out) != _ops(as_given)
+    assert replaced == (found["copies_after"] < found["copies_before"])
+
+
+def _ops(circuit: QuantumCircuit) -> list[tuple]:
+    return [(i.operation.name, tuple(circuit.find_bit(q).index for q in i.qubits)) for i in circuit.data]

@@ -83,6 +83,7 @@ class Plan:
     def __init__(self, circuit: CircuitModel, bursts, parts, data, registers, counts, network, dry=False):
         dag = circuit.dag
         self.structure = circuit.index
+        self.roles = circuit.roles
         self.dry = dry
         self.parts = parts
         self.data = data
@@ -278,7 +279,7 @@ class Plan:
             if i in copies:
                 continue
             for other in list(self.open_of_qubit.get(i, {}).values()):
-                role = role_of(node, position).of(other.basis)
+                role = role_of(node, position, memo=self.roles).of(other.basis)
                 if role == "flip" and not self.dry:
                     flip_copy(self.recorder, self.copy_of[id(other)], other.basis)
                 elif role == "break":

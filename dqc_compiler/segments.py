@@ -105,15 +105,18 @@ def _conjugate_h(m: np.ndarray, position: int, num_qubits: int) -> np.ndarray:
     return h @ m @ h
 
 
-_ROLES: dict[tuple, Role] = {}
+def role_of(node: DAGOpNode, position: int, embed: bool = True, memo: dict | None = None) -> Role:
+    """The role of ``node`` for copies of its qubit at ``position``. Without ``embed``, flips break.
 
-
-def role_of(node: DAGOpNode, position: int, embed: bool = True) -> Role:
-    """The role of ``node`` for copies of its qubit at ``position``. Without ``embed``, flips break."""
+    ``memo`` (the caller's dict, e.g. :attr:`CircuitModel.roles`) keeps roles per gate kind
+    (:func:`~dqc_compiler.gates.node_key`), position and ``embed``; there is no module-level cache.
+    """
+    if memo is None:
+        return _role(node, position, embed)
     key = (node_key(node), position, embed)
-    found = _ROLES.get(key)
+    found = memo.get(key)
     if found is None:
-        found = _ROLES[key] = _role(node, position, embed)
+        found = memo[key] = _role(node, position, embed)
     return found
 
 
@@ -134,7 +137,7 @@ def build_model(dag: DAGCircuit, bases: tuple[str, ...] = ("Z", "X"), embed: boo
     Not cached: within a pipeline, :class:`CircuitModel` (in the ``property_set``) keeps each model
     of a DAG once built.
     """
-    return _build_model(dag, tuple(bases), embed)
+    return _build_model(dag, tuple(bases), embed, {})
 
 
 class DagIndex:
@@ -172,6 +175,8 @@ class CircuitModel:
         self._size = dag.size()
         self._bursts: dict[tuple, BurstModel] = {}
         self._index: DagIndex | None = None
+        #: Roles of gate kinds (see :func:`role_of`), shared by everything that reads this DAG.
+        self.roles: dict[tuple, Role] = {}
 
     @classmethod
     def of(cls, property_set, dag: DAGCircuit) -> "CircuitModel":
@@ -191,7 +196,7 @@ class CircuitModel:
         """The :class:`BurstModel` of the DAG (see :func:`build_model`)."""
         key = (tuple(bases), embed)
         if key not in self._bursts:
-            self._bursts[key] = _build_model(self.dag, *key)
+            self._bursts[key] = _build_model(self.dag, *key, self.roles)
         return self._bursts[key]
 
     @property
@@ -202,7 +207,7 @@ class CircuitModel:
         return self._index
 
 
-def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool) -> BurstModel:
+def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool, memo: dict) -> BurstModel:
     index = {q: dag.find_bit(q).index for q in dag.qubits}
     order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
     roles: dict[tuple[int, int], Role] = {}
@@ -212,7 +217,7 @@ def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool) -> BurstM
         counters = {"Z": 0, "X": 0}
         for node in dag.nodes_on_wire(qubit, only_ops=True):
             position = node.qargs.index(qubit)
-            role = role_of(node, position, embed)
+            role = role_of(node, position, embed, memo)
             roles[(node._node_id, q)] = role
             current = {}
             for basis in ("Z", "X"):

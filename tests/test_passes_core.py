@@ -62,9 +62,13 @@ def test_no_module_level_cache_keeps_a_dag():
     dag = circuit_to_dag(_fan_out())
     assert build_model(dag) is not build_model(dag)  # plain function, no hidden cache
     assert not hasattr(segments, "_MODELS") and not hasattr(insert_telegates, "_LAST_STRUCTURE")
-    from dqc_compiler import planner
+    assert not hasattr(segments, "_ROLES")  # roles are memoised in CircuitModel.roles
+    from dqc_compiler import placement, planner
+    from dqc_compiler.passes import bursts, commute, partition, schedule
 
-    assert not [name for name, value in vars(planner).items() if isinstance(value, (dict, list)) and not name.startswith("__")]
+    for module in (segments, planner, placement, bursts, insert_telegates, partition, commute, schedule):
+        containers = [n for n, v in vars(module).items() if isinstance(v, (dict, list, set)) and not n.startswith("__")]
+        assert not containers, f"{module.__name__} keeps module-level state: {containers}"
 
 
 def test_the_minimum_vertex_cover_is_the_one_networkx_finds():

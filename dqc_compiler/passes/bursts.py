@@ -48,7 +48,7 @@ class GroupBursts(AnalysisPass):
         settings = self.settings
         circuit = CircuitModel.of(self.property_set, dag)
         if settings.grouping == "per_gate":
-            bursts = one_burst_per_gate(dag, parts)
+            bursts = one_burst_per_gate(dag, parts, circuit.roles)
         elif settings.grouping == "cover" and settings.dry_run_candidates and self.network is not None:
             bursts = best_bursts(dag, parts, self.network, settings, circuit)[0]
         else:
@@ -74,7 +74,7 @@ def best_bursts(
     candidates = [to_bursts(model, choose_copies(model, parts, orientation=o), parts) for o in (0, 1)]
     simple = circuit.bursts(("Z",), embed=False)
     candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
-    candidates.append(one_burst_per_gate(dag, parts))
+    candidates.append(one_burst_per_gate(dag, parts, circuit.roles))
     runs = [None, None, None, None]
     moved, _ = best_runs(model, parts)  # gates on three qubits run where they need fewest copies
     if moved and copy_count(model, parts, runs=moved) < copy_count(model, parts):
@@ -130,9 +130,10 @@ def to_bursts(model, copies, parts: list[int]) -> list[Burst]:
     ]
 
 
-def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
+def one_burst_per_gate(dag: DAGCircuit, parts: list[int], memo: dict | None = None) -> list[Burst]:
     """A burst for every nonlocal two-qubit gate, sharing a qubit the gate is controlled on (and,
-    for a gate kept whole on three qubits, one per qubit away from the QPU that applies it)."""
+    for a gate kept whole on three qubits, one per qubit away from the QPU that applies it).
+    ``memo``: roles already known (:attr:`~dqc_compiler.segments.CircuitModel.roles`)."""
     bursts = []
     for node in dag.topological_op_nodes():
         if len(node.qargs) < 2:
@@ -141,7 +142,7 @@ def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
         if len(qubits) > 2:
             sides = []
             for position, q in enumerate(qubits):
-                role = role_of(node, position)
+                role = role_of(node, position, memo=memo)
                 sides.append(0 if role.z == "keep" else 1 if role.x == "keep" else -1)
             for position, qpu in multi_qubit_copies(tuple(qubits), tuple(sides), parts):
                 q = qubits[position]
@@ -150,15 +151,15 @@ def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
         a, b = qubits
         if parts[a] == parts[b]:
             continue
-        position = shared_position(node)
+        position = shared_position(node, memo)
         shared, other = (a, b) if position == 0 else (b, a)
         bursts.append(Burst(shared, parts[shared], parts[other], [node._node_id]))
     return bursts
 
 
-def shared_position(node: DAGOpNode) -> int:
+def shared_position(node: DAGOpNode, memo: dict | None = None) -> int:
     """The qubit position (0 or 1) a telegate can share for this gate: one the gate is controlled on."""
     for position in (0, 1):
-        if role_of(node, position).z == "keep":  # block-diagonal: controlled on that qubit
+        if role_of(node, position, memo=memo).z == "keep":  # block-diagonal: controlled on that qubit
             return position
     raise DQCError(f"gate '{node.op.name}' is controlled on neither qubit; it should have been decomposed")

@@ -54,6 +54,7 @@ def reorder(dag: DAGCircuit) -> DAGCircuit:
     emitted: set[int] = set()
     mode: dict = {}
     commutes: dict[tuple[int, int], bool] = {}
+    roles: dict = {}  # role_of's memo for this DAG
 
     def commute(a: DAGOpNode, b: DAGOpNode) -> bool:
         key = (a._node_id, b._node_id)
@@ -81,7 +82,7 @@ def reorder(dag: DAGCircuit) -> DAGCircuit:
         count = 0
         for position, qubit in enumerate(node.qargs):
             basis = mode.get(qubit)
-            if basis is not None and role_of(node, position).of(basis) == "break":
+            if basis is not None and role_of(node, position, memo=roles).of(basis) == "break":
                 count += 1
         return count
 
@@ -127,7 +128,7 @@ def reorder(dag: DAGCircuit) -> DAGCircuit:
         out.apply_operation_back(node.op, node.qargs, node.cargs, check=False)
         emitted.add(node_id)
         for p, qubit in enumerate(node.qargs):
-            role = role_of(node, p)
+            role = role_of(node, p, memo=roles)
             if mode.get(qubit) is None or role.of(mode[qubit]) == "break":
                 mode[qubit] = "Z" if role.z != "break" else "X" if role.x != "break" else None
         touched = list(node.qargs) + list(node.cargs)

@@ -142,17 +142,20 @@ def build_model(dag: DAGCircuit, bases: tuple[str, ...] = ("Z", "X"), embed: boo
 
 class DagIndex:
     """The parts of a DAG every walk over it needs: op nodes by id, a topological position per node,
-    and the predecessors of each among op nodes (dry runs walk one DAG many times)."""
+    in-degrees and successors among op nodes (dry runs walk one DAG many times)."""
 
     def __init__(self, dag: DAGCircuit):
         self.nodes: dict[int, DAGOpNode] = {}
         self.order: dict[int, int] = {}
-        self.predecessors: dict[int, list[int]] = {}
+        self.indegree: dict[int, int] = {}
+        self.successors: dict[int, list[int]] = {}
         for i, node in enumerate(dag.topological_op_nodes()):
             self.nodes[node._node_id] = node
             self.order[node._node_id] = i
-            self.predecessors[node._node_id] = sorted(
-                {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
+            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
+            self.indegree[node._node_id] = len(preds)
+            self.successors[node._node_id] = sorted(
+                {s._node_id for s in dag.successors(node) if isinstance(s, DAGOpNode)}
             )
 
 

@@ -26,6 +26,7 @@ from .passes import CheckSupportedInput
 from .passes.partition import PARTITIONERS
 from .pipeline import DEFAULT_LEVEL
 from .pipeline import compile as compile_circuit
+from .settings import levels_help
 from .verify import METHODS, verify
 
 EXIT_EQUIVALENT, EXIT_NOT_EQUIVALENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -49,19 +50,14 @@ examples:
   dqc compile benchmarks/circuits/qft_noswap_8.qasm --network line:4x2 --split out/ --timeline t.svg --verify
 
 optimization levels (-O):
-  0  one telegate (1 ebit) per nonlocal gate; METIS on the interaction graph
-  1  + final swaps absorbed into the layout, one cat-entangled copy per segment of a qubit
-  2  + shared qubits chosen jointly (exact minimum vertex cover), X-basis copies for cx targets,
-     embedding of anti-diagonal gates, Toffoli/CCZ kept whole, partition refined on the true
-     ebit count   (default)
-  3  + commutation-aware reordering, more METIS seeds, a longer refinement
+{levels}
 
 exit status: 0 compiled (and verified, with --verify); 1 --verify found the output not equivalent;
 2 unusable input (the message names the file and, for a parse error, the line); 3 internal error;
 130 interrupted. On exit 2, 3 or 130 no file is written or changed: every output is prepared in a
 temporary file first and all are committed together. An output that is an input, or two outputs
 that are the same file, are refused.
-"""
+""".replace("{levels}", levels_help())
 
 _VERIFY_EPILOG = """\
 examples:

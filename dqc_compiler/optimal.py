@@ -74,11 +74,12 @@ class OptimumResult:
 def prepare(circuit: QuantumCircuit, network: Network | None = None) -> DAGCircuit:
     """The DAG the level-2 partitioner sees: input checked, final measurements and swaps set
     aside, gates normalised with ``ccx``/``ccz`` kept whole where the compiler keeps them whole on
-    ``network`` (:func:`~dqc_compiler.pipeline.keeps_toffolis`; always without a network)."""
+    ``network`` (:func:`~dqc_compiler.pipeline.keeps_multi`; always without a network)."""
     from .passes import AbsorbFinalSwaps, CheckSupportedInput, Normalise, SplitFinalMeasurements  # noqa: PLC0415
-    from .pipeline import keeps_toffolis  # noqa: PLC0415
+    from .pipeline import keeps_multi  # noqa: PLC0415
+    from .settings import settings_for  # noqa: PLC0415
 
-    keep = network is None or keeps_toffolis(network, 2)
+    keep = network is None or keeps_multi(settings_for(2), network)
     front = [CheckSupportedInput(), SplitFinalMeasurements(), AbsorbFinalSwaps(), Normalise(keep_multi=keep)]
     manager = PassManager(front)
     return circuit_to_dag(manager.run(circuit))

@@ -26,24 +26,11 @@ from .passes import (
 )
 from .passes.schedule import in_schedule_order
 from .report import build_report
+from .settings import DEFAULT_LEVEL, LEVEL_SETTINGS, LevelSettings, settings_for
 
 
-#: What each ``optimization_level`` does (also in docs/cost-model.md).
-LEVELS = {
-    0: "one telegate per nonlocal gate; METIS on the interaction graph",
-    1: "+ final swaps absorbed into the layout, one copy per segment (Z basis, fixed shared qubit)",
-    2: "+ shared qubits chosen jointly (minimum vertex cover), X-basis copies, embedding of "
-    "anti-diagonal gates, Toffoli/CCZ kept whole, a partition refined on the true ebit count",
-    3: "+ commutation-aware reordering, more METIS seeds, a longer refinement, and one on the dry-run ebit count",
-}
-DEFAULT_LEVEL = 2
-
-
-def keeps_toffolis(network: Network, level: int) -> bool:
-    """Whether ``ccx``/``ccz`` stay whole (from level 2): a gate kept whole on three qubits may
-    need two copies on one QPU at once, so not when some QPU has exactly one comm qubit. The
-    certified optimum (:func:`dqc_compiler.optimal.prepare`) asks the same question."""
-    return level >= 2 and all(q.comm_qubits != 1 for q in network.qpus)
+#: What each ``optimization_level`` does, one line each (from :data:`~dqc_compiler.settings.LEVEL_SETTINGS`).
+LEVELS = {level: found.summary for level, found in LEVEL_SETTINGS.items()}
 
 
 def generate_dqc_pass_manager(
@@ -58,35 +45,41 @@ def generate_dqc_pass_manager(
 
     check input -> final measurements aside -> (final swaps into the layout) -> normalise
     -> interaction graph -> partition -> (commute) -> bursts -> telegates -> schedule -> cost.
-    ``optimization_level`` (0-3, see :data:`LEVELS`) picks how hard it works for fewer ebits;
-    ``refine=False`` switches off the partition's local search (levels 2 and 3), for comparisons.
+    ``optimization_level`` (0-3, see :data:`LEVELS`) picks how hard it works for fewer ebits: its
+    :class:`~dqc_compiler.settings.LevelSettings` are built here, once, and handed to the passes.
+    ``refine=False`` switches off every local search of the partitioner, for comparisons.
     ``partition`` (input qubit -> QPU index) skips the search and uses that placement, as the
     ``routing_method="dqc"`` transpiler plugin does with the layout it is given.
     Results beyond the circuit are in the pass manager's ``property_set`` (keys ``dqc_*``, see
     :mod:`dqc_compiler.passes`).
     """
-    if optimization_level not in LEVELS:
-        raise DQCError(f"optimization level must be one of 0, 1, 2, 3 (got {optimization_level})")
-    level = optimization_level
+    settings = settings_for(optimization_level, refine=refine)
     passes = [CheckSupportedInput(), SplitFinalMeasurements()]
-    if level >= 1:
+    if settings.absorb_final_swaps:
         passes.append(AbsorbFinalSwaps())
     passes += [
-        Normalise(keep_multi=keeps_toffolis(network, level)),
+        Normalise(keep_multi=keeps_multi(settings, network)),
         BuildInteractionGraph(),
-        PartitionQubits(network, method=partitioner, seed=seed, level=level, refine=refine)
+        PartitionQubits(network, method=partitioner, seed=seed, settings=settings)
         if partition is None
         else FixedPartition(network, partition),
     ]
-    if level >= 3:
+    if settings.commute:
         passes.append(CommuteForBursts())
     passes += [
-        GroupBursts(level=level, network=network),
+        GroupBursts(network=network, settings=settings),
         InsertTelegates(network),
         ScheduleCommunication(network),
         CountCost(),
     ]
     return PassManager(passes)
+
+
+def keeps_multi(settings: LevelSettings, network: Network) -> bool:
+    """Whether ``ccx``/``ccz`` stay whole: a gate kept whole on three qubits may need two copies
+    on one QPU at once, which one comm qubit cannot hold. The certified optimum
+    (:func:`dqc_compiler.optimal.prepare`) asks the same question."""
+    return settings.keep_multi and all(q.comm_qubits != 1 for q in network.qpus)
 
 
 @dataclass

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 
 from .network import Network
-from .segments import BurstModel, _cover
+from .segments import BurstModel, minimum_cover
 
 #: Cost of a pair of QPUs that cannot share an ebit at all (no route): never worth it.
 UNREACHABLE = 1e6
@@ -34,8 +34,7 @@ def copy_traffic(model: BurstModel, parts: list[int], k: int) -> np.ndarray:
     """``T[a, b]``: cat-entangled copies of qubits on QPU ``a`` sent to QPU ``b`` (minimum cover)."""
     traffic = np.zeros((k, k))
     if len(set(parts)) > 1:
-        chosen, _ = _cover(model, parts, joint=True)
-        for side, remote in chosen:
+        for side, remote in minimum_cover(model, parts):
             traffic[parts[side.qubit], remote] += 1
     return traffic
 

@@ -100,3 +100,30 @@ def independent_contract_check(circuit: QuantumCircuit, report: dict) -> None:
 @pytest.fixture(scope="session")
 def circuits_dir() -> Path:
     return CIRCUITS
+
+
+# --- shared helpers of the pass and pipeline tests (helper "core") ------------------------------
+
+
+def rebuild(circuit: QuantumCircuit, instructions) -> QuantumCircuit:
+    """``circuit``'s registers and metadata (the layout) with a new instruction list."""
+    out = circuit.copy_empty_like()
+    for instruction in instructions:
+        out.append(instruction)
+    return out
+
+
+def run_core_passes(circuit: QuantumCircuit, network, partition: list[int], level: int = 2):
+    """Bursts and telegates for ``circuit`` with a fixed ``partition`` (no search): the distributed
+    circuit and the pass manager's ``property_set``."""
+    from qiskit.transpiler import PassManager
+
+    from dqc_compiler.passes import FixedPartition, GroupBursts, InsertTelegates
+    from dqc_compiler.settings import settings_for
+
+    manager = PassManager(
+        [FixedPartition(network, partition), GroupBursts(network=network, settings=settings_for(level)),
+         InsertTelegates(network)]
+    )
+    out = manager.run(circuit)
+    return out, manager.property_set

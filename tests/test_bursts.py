@@ -22,13 +22,7 @@ from dqc_compiler.segments import best_runs, build_model, choose_copies, copy_co
 from dqc_compiler.verify import verify
 
 from .conftest import CIRCUITS, examples, independent_contract_check
-
-
-def _rebuild(circuit: QuantumCircuit, instructions) -> QuantumCircuit:
-    out = circuit.copy_empty_like()
-    for instruction in instructions:
-        out.append(instruction)
-    return out
+from .conftest import rebuild as _rebuild
 
 
 def _comm_qubits(result) -> set:

@@ -25,6 +25,8 @@ from dqc_compiler.cli import main
 from dqc_compiler.io import circuit_writer, load_circuit
 from dqc_compiler.verify import verify
 
+from .conftest import rebuild as _rebuild
+
 CIRCUITS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "circuits"
 SIM_METHODS = ("exact", "random", "stabilizer")
 SEED = 11
@@ -69,14 +71,6 @@ CASE_IDS = [f"{name}-k{k}" for name, k in CASES]
 
 
 # ---------------------------------------------------------------------- editing helpers
-def _rebuild(circuit: QuantumCircuit, instructions) -> QuantumCircuit:
-    """``circuit``'s registers and metadata (the layout) with a new instruction list."""
-    out = circuit.copy_empty_like()
-    for instruction in instructions:
-        out.append(instruction)
-    return out
-
-
 def _owner(circuit: QuantumCircuit, qubit) -> str:
     return circuit.find_bit(qubit).registers[0][0].name
 

@@ -202,3 +202,77 @@ def test_circuit_that_fits_one_qpu_is_not_spread():
     result = compile(circuit, network, seed=1)
     assert result.report["cost"]["ebits"] == 0
     assert {e["qpu"] for e in result.report["layout"]["initial"]} == {"big"}
+
+
+# --- one settings object per optimisation level -------------------------------------------------
+
+
+def test_level_table_in_the_docs_and_the_cli_help_come_from_the_settings():
+    from dqc_compiler.cli import build_parser
+    from dqc_compiler.settings import levels_help, levels_table
+
+    from .conftest import ROOT
+
+    assert levels_table() in (ROOT / "docs" / "cost-model.md").read_text()
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert levels_help() in action.choices["compile"].epilog
+    assert dqc_compiler.pipeline.LEVELS == {
+        level: found.summary for level, found in dqc_compiler.settings.LEVEL_SETTINGS.items()
+    }
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_the_pass_list_follows_the_level_settings(level):
+    from dqc_compiler.passes import AbsorbFinalSwaps, CommuteForBursts, GroupBursts, Normalise, PartitionQubits
+    from dqc_compiler.settings import settings_for
+
+    settings = settings_for(level)
+    manager = dqc_compiler.generate_dqc_pass_manager(Network.all_to_all(2, 4), optimization_level=level)
+    passes = [task for step in manager.to_flow_controller().tasks for task in getattr(step, "tasks", [step])]
+    kinds = [type(p) for p in passes]
+    assert (AbsorbFinalSwaps in kinds) == settings.absorb_final_swaps
+    assert (CommuteForBursts in kinds) == settings.commute
+    assert next(p for p in passes if isinstance(p, Normalise)).keep_multi == settings.keep_multi
+    assert next(p for p in passes if isinstance(p, PartitionQubits)).settings is settings
+    assert next(p for p in passes if isinstance(p, GroupBursts)).settings is settings
+
+
+def test_each_level_does_at_least_what_the_one_below_does():
+    from dqc_compiler.settings import LEVEL_SETTINGS
+
+    for level in (1, 2, 3):
+        low, high = LEVEL_SETTINGS[level - 1], LEVEL_SETTINGS[level]
+        for flag in ("absorb_final_swaps", "keep_multi", "x_basis", "embed", "burst_aware_partition", "commute"):
+            assert getattr(high, flag) >= getattr(low, flag), (level, flag)
+        assert high.refine_budget(100) >= low.refine_budget(100)
+        assert high.metis_seeds >= low.metis_seeds
+
+
+@pytest.mark.parametrize("level", [0, 2, 3])
+def test_refine_false_runs_no_local_search_at_all(level, monkeypatch):
+    from dqc_compiler.passes import partition
+
+    calls = []
+    original_refine, original_ebits = partition.refine, partition.refine_ebits
+    monkeypatch.setattr(partition, "refine", lambda *a, **k: calls.append("refine") or original_refine(*a, **k))
+    monkeypatch.setattr(
+        partition, "refine_ebits",
+        lambda score, parts, caps, budget: calls.append(("refine_ebits", budget)) or original_ebits(score, parts, caps, budget),
+    )
+    circuit = load_circuit(CIRCUITS_DIR / "qft_noswap_8.qasm")
+    compile(circuit, qpus=2, seed=1, optimization_level=level, refine=False)
+    assert "refine" not in calls
+    assert all(budget == 0 for _, budget in calls)
+    calls.clear()
+    compile(circuit, qpus=2, seed=1, optimization_level=level)  # the control: on by default
+    assert "refine" in calls
+    if level >= 2:
+        assert any(budget > 0 for _, budget in (c for c in calls if c != "refine"))
+
+
+def test_unknown_level_is_refused_by_the_settings():
+    from dqc_compiler.settings import settings_for
+
+    with pytest.raises(DQCError, match="optimization level"):
+        settings_for(7)

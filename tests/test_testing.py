@@ -10,6 +10,8 @@ import dqc_compiler
 from dqc_compiler.plugin import to_qpu_registers
 from dqc_compiler.testing import assert_equivalent
 
+from .conftest import rebuild as _rebuild
+
 
 def _ghz() -> QuantumCircuit:
     qc = QuantumCircuit(3, name="ghz")
@@ -18,13 +20,6 @@ def _ghz() -> QuantumCircuit:
     qc.cx(1, 2)
     qc.rz(0.3, 2)
     return qc
-
-
-def _rebuild(circuit: QuantumCircuit, instructions) -> QuantumCircuit:
-    out = circuit.copy_empty_like()
-    for instruction in instructions:
-        out.append(instruction)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ They talk through these ``property_set`` keys (documented in docs/passes.md):
   are absorbed (``dqc_absorbed_swaps`` counts them);
 * ``dqc_interaction_graph`` – networkx graph over input qubit indices, edge ``weight`` = two-qubit gates;
 * ``dqc_partition`` – list: input qubit index -> QPU index (searched, or given to ``FixedPartition``);
+* ``dqc_model`` – the :class:`~dqc_compiler.segments.CircuitModel` of the DAG (burst models, walk
+  index), built once and shared by the partitioner, ``GroupBursts`` and ``InsertTelegates``;
 * ``dqc_commutation`` – copies before and after commutation-aware reordering (level 3);
 * ``dqc_bursts`` – list of :class:`~dqc_compiler.passes.bursts.Burst`;
 * ``dqc_protocols`` – telegates opened and bursts split for lack of comm qubits;

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
 from ..network import Network
 from ..placement import distances
-from ..segments import Copy, Side, best_runs, build_model, choose_copies, copy_count, multi_qubit_copies, role_of
+from ..planner import plan
+from ..segments import (  # noqa: F401 - Burst is re-exported: passes.bursts.Burst is its documented home
+    Burst, CircuitModel, Copy, Side, best_runs, choose_copies, copy_count, multi_qubit_copies, role_of,
+)
+from ..settings import LevelSettings, settings_for
 
 
-@dataclass
-class Burst:
-    """Gates between input qubit ``qubit`` (living on QPU ``home``) and qubits of QPU ``remote``.
-
-    One ebit gives QPU ``remote`` a cat-entangled copy of ``qubit`` in the ``basis`` (``"Z"`` or
-    ``"X"``); every gate in ``nodes`` (node ids, ``DAGOpNode._node_id``, of the DAG the bursts were
-    found in, in topological order) is then applied on ``remote`` with the copy standing in for
-    ``qubit``. Each gate is controlled on ``qubit`` in that basis, and every other operation on
-    ``qubit`` from the first gate to the last keeps the copy valid (see :mod:`dqc_compiler.segments`).
-    """
-
-    qubit: int
-    home: int
-    remote: int
-    nodes: list[int] = field(default_factory=list)
-    basis: str = "Z"
-    segment: int | None = None  # the segment of ``qubit`` (see :class:`~dqc_compiler.segments.Side`), when known
-    model: object = field(default=None, repr=False, compare=False)  # the BurstModel the segment refers to
-
-
-#: Rounds and candidates per round of the comm-pressure repair, per optimisation level.
-RELIEF_ROUNDS = {2: 4, 3: 30}
+#: Candidates per round of the comm-pressure repair (the rounds are ``LevelSettings.relief_rounds``).
 RELIEF_TRIALS = 3
 
 
@@ -52,36 +33,49 @@ class GroupBursts(AnalysisPass):
     QPUs, for a minimum cover with each of them run on the QPU that needs fewest copies in all
     (:func:`~dqc_compiler.segments.best_runs`), and keep the one that really costs fewest ebits
     once comm-qubit limits have split bursts.
+
+    The level's choices come from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`:
+    ``grouping``, ``x_basis``, ``embed``, ``dry_run_candidates``, ``relief_rounds``); without
+    them, from ``level``.
     """
 
-    def __init__(self, level: int = 2, network: Network | None = None):
+    def __init__(self, level: int = 2, network: Network | None = None, settings: LevelSettings | None = None):
         super().__init__()
-        self.level = level
+        self.settings = settings if settings is not None else settings_for(min(level, 3))
         self.network = network
 
     def run(self, dag: DAGCircuit) -> None:
         parts = self.property_set["dqc_partition"]
-        if self.level == 0:
-            self.property_set["dqc_bursts"] = one_burst_per_gate(dag, parts)
-            return
-        if self.level == 1:
-            model = build_model(dag, bases=("Z",), embed=False)
-            self.property_set["dqc_bursts"] = to_bursts(model, choose_copies(model, parts, joint=False), parts)
-            return
-        if self.network is None:
-            model = build_model(dag)
-            self.property_set["dqc_bursts"] = to_bursts(model, choose_copies(model, parts), parts)
-            return
-        self.property_set["dqc_bursts"] = best_bursts(dag, parts, self.network, self.level)[0]
+        settings = self.settings
+        circuit = CircuitModel.of(self.property_set, dag)
+        if settings.grouping == "per_gate":
+            bursts = one_burst_per_gate(dag, parts, circuit.roles)
+        elif settings.grouping == "cover" and settings.dry_run_candidates and self.network is not None:
+            bursts = best_bursts(dag, parts, self.network, settings, circuit)[0]
+        else:
+            model = circuit.bursts(settings.bases, settings.embed)
+            joint = settings.grouping == "cover"
+            bursts = to_bursts(model, choose_copies(model, parts, joint=joint), parts)
+        self.property_set["dqc_bursts"] = bursts
 
-def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int = 2, model=None):
+def best_bursts(
+    dag: DAGCircuit,
+    parts: list[int],
+    network: Network,
+    settings: LevelSettings | int = 2,
+    circuit: CircuitModel | None = None,
+):
     """The cheapest bursts for this partition once comm-qubit limits are taken into account, and
-    the dry run (``ebits``: link-level ebits) that measured them. See :class:`GroupBursts`."""
-    model = model or build_model(dag)
+    the dry run (``ebits``: link-level ebits) that measured them. See :class:`GroupBursts`.
+    ``settings`` may be given as a level number; ``circuit`` is the model of ``dag`` (built when not given)."""
+    if isinstance(settings, int):
+        settings = settings_for(min(settings, 3))
+    circuit = circuit if circuit is not None and circuit.describes(dag) else CircuitModel(dag)
+    model = circuit.bursts()
     candidates = [to_bursts(model, choose_copies(model, parts, orientation=o), parts) for o in (0, 1)]
-    simple = build_model(dag, bases=("Z",), embed=False)
+    simple = circuit.bursts(("Z",), embed=False)
     candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
-    candidates.append(one_burst_per_gate(dag, parts))
+    candidates.append(one_burst_per_gate(dag, parts, circuit.roles))
     runs = [None, None, None, None]
     # gates on three qubits run where they need fewest copies and, when routes differ in length,
     # where they need fewest link-level ebits (the weights of the certified optimum)
@@ -92,28 +86,30 @@ def best_bursts(dag: DAGCircuit, parts: list[int], network: Network, level: int 
         ):
             candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
             runs.append(moved)
-    walks = [plan(dag, bursts, parts, network) for bursts in candidates]
+    walks = [plan(dag, bursts, parts, network, model=circuit) for bursts in candidates]
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
     best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
     bursts, walk = candidates[best], walks[best]
     if walk.split and (best < 2 or best >= 4):
-        bursts, walk = _relieve(dag, model, parts, bursts, walk, network, level, runs[best])
+        bursts, walk = _relieve(circuit, parts, bursts, walk, network, settings.relief_rounds, runs[best])
     return bursts, walk
 
 
 def _relieve(
-    dag: DAGCircuit, model, parts: list[int], bursts: list[Burst], walk, network: Network, level: int, runs=None
+    circuit: CircuitModel, parts: list[int], bursts: list[Burst], walk, network: Network, rounds: int, runs=None
 ):
     """Greedy repair for comm-qubit pressure: ban the copy that was reopened most (its gates go
-    to the other qubit's copies), keep the change if it really costs fewer ebits, repeat."""
+    to the other qubit's copies), keep the change if it really costs fewer ebits, repeat, for at
+    most ``rounds`` rounds."""
+    model = circuit.bursts()
     banned: frozenset = frozenset()
     best_cost = walk.ebits
-    for _ in range(RELIEF_ROUNDS[min(level, 3)]):
+    for _ in range(rounds):
         ranked = sorted(walk.reopened.items(), key=lambda item: -item[1])[:RELIEF_TRIALS]
         found = None
         trials = []
-        for burst_id, _ in ranked:
-            burst = next(b for b in bursts if id(b) == burst_id)
+        for number, _ in ranked:
+            burst = bursts[number]
             trials.append({Copy(Side(burst.qubit, burst.basis, burst.segment), burst.remote)})
             trials.append({  # every copy of that qubit to that QPU
                 Copy(side, burst.remote) for side in model.sides if side.qubit == burst.qubit
@@ -121,7 +117,7 @@ def _relieve(
         for extra in trials:
             trial_banned = banned | extra
             trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned, runs=runs), parts)
-            trial_walk = plan(dag, trial, parts, network)
+            trial_walk = plan(circuit.dag, trial, parts, network, model=circuit)
             if trial_walk.ebits < best_cost and (found is None or trial_walk.ebits < found[0]):
                 found = (trial_walk.ebits, trial_banned, trial, trial_walk)
         if found is None:
@@ -140,9 +136,10 @@ def to_bursts(model, copies, parts: list[int]) -> list[Burst]:
     ]
 
 
-def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
+def one_burst_per_gate(dag: DAGCircuit, parts: list[int], memo: dict | None = None) -> list[Burst]:
     """A burst for every nonlocal two-qubit gate, sharing a qubit the gate is controlled on (and,
-    for a gate kept whole on three qubits, one per qubit away from the QPU that applies it)."""
+    for a gate kept whole on three qubits, one per qubit away from the QPU that applies it).
+    ``memo``: roles already known (:attr:`~dqc_compiler.segments.CircuitModel.roles`)."""
     bursts = []
     for node in dag.topological_op_nodes():
         if len(node.qargs) < 2:
@@ -151,7 +148,7 @@ def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
         if len(qubits) > 2:
             sides = []
             for position, q in enumerate(qubits):
-                role = role_of(node, position)
+                role = role_of(node, position, memo=memo)
                 sides.append(0 if role.z == "keep" else 1 if role.x == "keep" else -1)
             for position, qpu in multi_qubit_copies(tuple(qubits), tuple(sides), parts):
                 q = qubits[position]
@@ -160,22 +157,15 @@ def one_burst_per_gate(dag: DAGCircuit, parts: list[int]) -> list[Burst]:
         a, b = qubits
         if parts[a] == parts[b]:
             continue
-        position = shared_position(node)
+        position = shared_position(node, memo)
         shared, other = (a, b) if position == 0 else (b, a)
         bursts.append(Burst(shared, parts[shared], parts[other], [node._node_id]))
     return bursts
 
 
-def shared_position(node: DAGOpNode) -> int:
+def shared_position(node: DAGOpNode, memo: dict | None = None) -> int:
     """The qubit position (0 or 1) a telegate can share for this gate: one the gate is controlled on."""
     for position in (0, 1):
-        if role_of(node, position).z == "keep":  # block-diagonal: controlled on that qubit
+        if role_of(node, position, memo=memo).z == "keep":  # block-diagonal: controlled on that qubit
             return position
     raise DQCError(f"gate '{node.op.name}' is controlled on neither qubit; it should have been decomposed")
-
-
-def plan(dag: DAGCircuit, bursts: list[Burst], parts: list[int], network: Network):
-    """Dry-run :class:`~dqc_compiler.passes.InsertTelegates` (its ``ebits`` is the ebit count)."""
-    from .insert_telegates import plan as insert_plan  # noqa: PLC0415 - mutual dependency
-
-    return insert_plan(dag, bursts, parts, network)

@@ -9,7 +9,7 @@ from qiskit.circuit.commutation_library import SessionCommutationChecker
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import TransformationPass
 
-from ..segments import build_model, copy_count, role_of
+from ..segments import MODEL_KEY, CircuitModel, copy_count, role_of
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,15 @@ class CommuteForBursts(TransformationPass):
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         parts = self.property_set["dqc_partition"]
         reordered = reorder(dag)
-        before = copy_count(build_model(dag), parts)
-        after = copy_count(build_model(reordered), parts)
+        candidate = CircuitModel(reordered)
+        before = copy_count(CircuitModel.of(self.property_set, dag).bursts(), parts)
+        after = copy_count(candidate.bursts(), parts)
         logger.info("commutation: %d copies before, %d after reordering", before, after)
         self.property_set["dqc_commutation"] = {"copies_before": before, "copies_after": min(before, after)}
-        return reordered if after < before else dag
+        if after < before:
+            self.property_set[MODEL_KEY] = candidate
+            return reordered
+        return dag
 
 
 def reorder(dag: DAGCircuit) -> DAGCircuit:
@@ -50,6 +54,7 @@ def reorder(dag: DAGCircuit) -> DAGCircuit:
     emitted: set[int] = set()
     mode: dict = {}
     commutes: dict[tuple[int, int], bool] = {}
+    roles: dict = {}  # role_of's memo for this DAG
 
     def commute(a: DAGOpNode, b: DAGOpNode) -> bool:
         key = (a._node_id, b._node_id)
@@ -77,7 +82,7 @@ def reorder(dag: DAGCircuit) -> DAGCircuit:
         count = 0
         for position, qubit in enumerate(node.qargs):
             basis = mode.get(qubit)
-            if basis is not None and role_of(node, position).of(basis) == "break":
+            if basis is not None and role_of(node, position, memo=roles).of(basis) == "break":
                 count += 1
         return count
 
@@ -123,7 +128,7 @@ def reorder(dag: DAGCircuit) -> DAGCircuit:
         out.apply_operation_back(node.op, node.qargs, node.cargs, check=False)
         emitted.add(node_id)
         for p, qubit in enumerate(node.qargs):
-            role = role_of(node, p)
+            role = role_of(node, p, memo=roles)
             if mode.get(qubit) is None or role.of(mode[qubit]) == "break":
                 mode[qubit] = "Z" if role.z != "break" else "X" if role.x != "break" else None
         touched = list(node.qargs) + list(node.cargs)

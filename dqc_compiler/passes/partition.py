@@ -19,27 +19,20 @@ from qiskit.transpiler.basepasses import AnalysisPass
 from ..errors import DQCError
 from ..network import Network
 from ..placement import copy_traffic, cut_traffic, distances, place, weighted_copies
-from ..segments import BurstModel, build_model, choose_copies, copy_count
-from .bursts import best_bursts, plan, to_bursts
+from ..segments import BurstModel, CircuitModel, choose_copies, copy_count
+from ..settings import LevelSettings, settings_for
+from ..planner import plan
+from .bursts import best_bursts, to_bursts
 
 logger = logging.getLogger(__name__)
 
 PARTITIONERS = ("metis", "contiguous")
 
 
-#: Work the refinement may spend, per optimisation level: evaluations of the true ebit count times
-#: two-qubit gates (so small circuits get many moves and large ones a bounded time), and a cap.
-REFINE_WORK = {2: 1_000_000, 3: 8_000_000}
-REFINE_CAP = {2: 150, 3: 20_000}
-#: Level 3 refines once more on the ebits a dry run of the insertion really spends (comm-qubit
-#: splits included): far dearer per evaluation, so a smaller work budget.
-REAL_REFINE_WORK, REAL_REFINE_CAP = 150_000, 300
-
-
 def refine_budget(level: int, num_gates: int) -> int:
-    """Evaluations the level-``level`` refinement may spend on a circuit of ``num_gates`` 2q gates."""
-    level = min(level, 3)
-    return max(10, min(REFINE_CAP[level], REFINE_WORK[level] // max(1, num_gates)))
+    """Evaluations the level-``level`` refinement may spend on a circuit of ``num_gates`` 2q gates
+    (:meth:`~dqc_compiler.settings.LevelSettings.refine_budget` of that level; levels above 3 count as 3)."""
+    return settings_for(min(level, 3)).refine_budget(num_gates)
 
 
 class PartitionQubits(AnalysisPass):
@@ -60,9 +53,9 @@ class PartitionQubits(AnalysisPass):
       clique expansion of the burst hypergraph (a hyperedge per possible copy: the qubit and all
       the qubits its gates in that segment meet, weighted ``1/(size-1)``), the better start is
       kept, and a local search of single moves and swaps on the true count follows, for at most
-      :func:`refine_budget` evaluations (deterministic: the budget counts evaluations, not
-      seconds; level 3 also tries more METIS seeds, then refines once more on the ebits a dry run
-      of the protocol insertion spends). ``refine=False`` skips the local search.
+      :meth:`~dqc_compiler.settings.LevelSettings.refine_budget` evaluations (deterministic: the
+      budget counts evaluations, not seconds; level 3 also tries more METIS seeds, then refines
+      once more on the ebits a dry run of the protocol insertion spends).
       Comm-qubit limits can split bursts, which the copy count does not see: the refined
       partition, the best start and the cut-weight partition are finally compared on the ebits a
       dry run of the protocol insertion really spends.
@@ -72,6 +65,10 @@ class PartitionQubits(AnalysisPass):
     A placement decided elsewhere (the certified optimum, the ``dqc`` layout plugin) goes through
     :class:`~dqc_compiler.passes.FixedPartition` instead.
     The result never puts more qubits on a QPU than its ``data_qubits``.
+
+    What the levels do comes from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`);
+    without them, from ``level`` and ``refine``. With ``refine`` off (``settings.refine``) no
+    local search runs at all: METIS and the capacity repair only.
     """
 
     def __init__(
@@ -81,6 +78,7 @@ class PartitionQubits(AnalysisPass):
         seed: int | None = None,
         level: int = 2,
         refine: bool = True,
+        settings: LevelSettings | None = None,
     ):
         super().__init__()
         if method not in PARTITIONERS:
@@ -88,8 +86,7 @@ class PartitionQubits(AnalysisPass):
         self.network = network
         self.method = method
         self.seed = seed
-        self.level = level
-        self.refine = refine
+        self.settings = settings if settings is not None else settings_for(min(level, 3), refine=refine)
 
     def run(self, dag: DAGCircuit) -> None:
         graph = self.property_set["dqc_interaction_graph"]
@@ -101,8 +98,8 @@ class PartitionQubits(AnalysisPass):
             )
         if self.method == "contiguous":
             parts = contiguous_partition(n, capacities)
-        elif self.level <= 1:
-            parts = best_metis_partition(graph, capacities, self.seed)
+        elif not self.settings.burst_aware_partition:
+            parts = best_metis_partition(graph, capacities, self.seed, local_search=self.settings.refine)
             if not self.network.is_uniform():
                 parts = place(parts, cut_traffic(graph, parts, len(capacities)), self.network)
         else:
@@ -113,7 +110,8 @@ class PartitionQubits(AnalysisPass):
 
 
     def _burst_aware(self, dag: DAGCircuit, graph: nx.Graph, capacities: list[int]) -> list[int]:
-        model = build_model(dag)
+        circuit = CircuitModel.of(self.property_set, dag)
+        model = circuit.bursts()
         n = dag.num_qubits()
         k = len(capacities)
         uniform = self.network.is_uniform()
@@ -129,33 +127,33 @@ class PartitionQubits(AnalysisPass):
                 return parts
             return place(parts, copy_traffic(model, parts, k), self.network, table)
 
+        settings = self.settings
         seed = 0 if self.seed is None else self.seed
-        seeds = [seed] if self.level < 3 else [seed + i for i in range(4)]
+        seeds = [seed + i for i in range(settings.metis_seeds)]
         hyper = burst_graph(model, n)
+        search = settings.refine
         starts = []
         for s in seeds:
-            starts.append(best_metis_partition(graph, capacities, s, score=score))
-            starts.append(best_metis_partition(hyper, capacities, s, score=score))
+            starts.append(best_metis_partition(graph, capacities, s, score=score, local_search=search))
+            starts.append(best_metis_partition(hyper, capacities, s, score=score, local_search=search))
         start = placed(min(starts, key=score))
-        budget = refine_budget(self.level, len(model.gates)) if self.refine else 0
-        refined = refine_ebits(score, start, capacities, budget)
-        if self.level >= 3 and self.refine:
-            gates = max(1, len(model.gates) + len(model.multi))
-            real_budget = max(10, min(REAL_REFINE_CAP, REAL_REFINE_WORK // gates))
+        refined = refine_ebits(score, start, capacities, settings.refine_budget(len(model.gates)))
+        real_budget = settings.dry_run_refine_budget(len(model.gates) + len(model.multi))
+        if real_budget:
 
             def real(parts: list[int]) -> int:
                 bursts = to_bursts(model, choose_copies(model, parts), parts)
-                return plan(dag, bursts, parts, self.network).ebits
+                return plan(dag, bursts, parts, self.network, model=circuit).ebits
 
             refined = refine_ebits(real, refined, capacities, real_budget)
         logger.info("burst-aware partition: %d copies from METIS, %d after refinement", score(start), score(refined))
         # comm-qubit limits can split bursts, which the copy count does not see: the final word is
         # the dry-run ebit count, over the refined partition, the best start and the cut-weight one
         finalists = []
-        for parts in (refined, start, placed(best_metis_partition(graph, capacities, seed))):
+        for parts in (refined, start, placed(best_metis_partition(graph, capacities, seed, local_search=search))):
             if parts not in finalists:
                 finalists.append(parts)
-        real = [best_bursts(dag, parts, self.network, self.level, model)[1].ebits for parts in finalists]
+        real = [best_bursts(dag, parts, self.network, settings, circuit)[1].ebits for parts in finalists]
         return finalists[min(range(len(finalists)), key=lambda i: (real[i], i))]
 
 
@@ -251,11 +249,16 @@ def contiguous_partition(n: int, capacities: list[int]) -> list[int]:
 
 
 def best_metis_partition(
-    graph: nx.Graph, capacities: list[int], seed: int | None, score: Callable[[list[int]], int] | None = None
+    graph: nx.Graph,
+    capacities: list[int],
+    seed: int | None,
+    score: Callable[[list[int]], int] | None = None,
+    local_search: bool = True,
 ) -> list[int]:
     """The best refined METIS partition over the m largest QPUs, for every m that holds the circuit.
 
-    "Best" is the lowest ``score`` (default: the graph's cut weight).
+    "Best" is the lowest ``score`` (default: the graph's cut weight). ``local_search=False``
+    skips the cut-weight refinement (:func:`refine`) of each METIS result.
 
     Capacities are upper bounds, not targets: a circuit that fits on fewer QPUs should not be
     spread over all of them just because they exist.
@@ -270,7 +273,8 @@ def best_metis_partition(
         restricted = [c if j in chosen else 0 for j, c in enumerate(capacities)]
         parts = metis_partition(graph, restricted, seed)
         parts = repair_capacity(graph, parts, restricted)
-        parts = refine(graph, parts, restricted)
+        if local_search:
+            parts = refine(graph, parts, restricted)
         cut = score(parts) if score else cut_weight(graph, parts)
         if best is None or cut < best[0]:
             best = (cut, parts)

@@ -699,3 +699,33 @@ def test_out_of_memory_is_exit_3_one_line(capsys, monkeypatch):
     code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 2)
     assert code == 3 and stdout == "" and len(stderr.splitlines()) == 1
     assert stderr.startswith("dqc: error: out of memory") and "Traceback" not in stderr
+
+
+def test_ctrl_c_while_qiskit_loads_is_one_line_and_exit_130(monkeypatch, capsys):
+    """The console script catches Ctrl-C during its own (slow) import, not only once it runs."""
+    import types
+
+    from dqc_compiler import entry
+
+    class Interrupted(types.ModuleType):
+        def __getattr__(self, name):
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "dqc_compiler.cli", Interrupted("dqc_compiler.cli"))
+    assert entry.main(["compile", "x.qasm", "--qpus", "2"]) == 130
+    assert capsys.readouterr().err == "dqc: interrupted\n"
+
+
+def test_sigint_to_the_console_script_is_exit_130_without_traceback(tmp_path):
+    """A real SIGINT half a second in (while qiskit is still being imported, or just after)."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "dqc_compiler.entry", "compile", str(QFT4), "--qpus", "2",
+                             "-o", str(tmp_path / "out.qasm")], stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines() == ["dqc: interrupted"]
+    assert not (tmp_path / "out.qasm").exists()

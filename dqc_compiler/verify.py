@@ -234,7 +234,7 @@ class _Plan:
 
 def _plan(method: str, n: int, pool: int, operations: int, gate_for_gate: bool) -> _Plan:
     """Which checks to run, from an estimate of their cost (log2 of amplitudes x operations x shots)."""
-    trials, shots = (2, 4) if method == "auto" else (4, 8)
+    trials, shots = (2, 16) if method == "auto" else (4, 8)
     exact_log2 = (2 * n + pool) + math.log2(max(1, operations * CHOI_SHOTS))
     random_log2 = lambda t, s: (n + pool) + math.log2(max(1, operations * t * s))  # noqa: E731
     estimate = {"choi_qubits": 2 * n + pool, "product_state_qubits": n + pool, "stabilizer_qubits": 2 * n + pool,

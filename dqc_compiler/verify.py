@@ -50,7 +50,7 @@ CHOI_MAX_QUBITS = 16
 #: Work (amplitudes x operations x shots) under which ``auto`` runs the exact Choi check (a few seconds).
 EXACT_BUDGET = 1e8
 #: Work budget of the product-state check under ``auto``; trials and shots shrink to fit it.
-RANDOM_BUDGET = 3e10
+RANDOM_BUDGET = 1e9
 CHOI_SHOTS = 32
 #: A check passes when every sampled branch returns all-zero with probability at least 1 - TOLERANCE.
 TOLERANCE = 1e-9
@@ -234,7 +234,7 @@ class _Plan:
 
 def _plan(method: str, n: int, pool: int, operations: int, gate_for_gate: bool) -> _Plan:
     """Which checks to run, from an estimate of their cost (log2 of amplitudes x operations x shots)."""
-    trials, shots = (2, 16) if method == "auto" else (4, 8)
+    trials, shots = (2, 8) if method == "auto" else (4, 8)
     exact_log2 = (2 * n + pool) + math.log2(max(1, operations * CHOI_SHOTS))
     random_log2 = lambda t, s: (n + pool) + math.log2(max(1, operations * t * s))  # noqa: E731
     estimate = {"choi_qubits": 2 * n + pool, "product_state_qubits": n + pool, "stabilizer_qubits": 2 * n + pool,

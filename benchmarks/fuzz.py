@@ -351,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
                 if record.get("seed", 0) == args.seed:
                     records[record["index"]] = record
     command = "python " + " ".join(["benchmarks/fuzz.py", *(argv if argv is not None else sys.argv[1:])])
+    if args.summarise and records:  # the run that produces these cases (it skips those already recorded)
+        first, last = min(records), max(records)
+        command = (f"python benchmarks/fuzz.py --seed {args.seed} --start {first} --count {last - first + 1} "
+                   f"--exact-width {args.exact_width}")
     if not args.summarise:
         todo = [i for i in range(args.start, args.start + args.count) if i not in records]
         columns = (TextColumn("fuzz"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[flags]}"),

@@ -54,6 +54,8 @@ RANDOM_BUDGET = 1e9
 CHOI_SHOTS = 32
 #: A check passes when every sampled branch returns all-zero with probability at least 1 - TOLERANCE.
 TOLERANCE = 1e-9
+#: Widest exact Choi check that ``method="exact"`` attempts (16 GiB of amplitudes).
+EXACT_MAX_QUBITS = 30
 #: Widest product-state check on the statevector method; beyond it, matrix product states.
 STATEVECTOR_MAX_QUBITS = 26
 METHODS = ("auto", "exact", "random", "stabilizer")
@@ -191,6 +193,10 @@ def _verify(
     checks = []
     for name in plan.method.split("+"):
         if name == "exact":
+            if 2 * n + pool > EXACT_MAX_QUBITS:
+                raise VerificationUnavailable(
+                    f"the exact Choi check needs a state vector of {2 * n + pool} qubits (2^{2 * n + pool} "
+                    f"amplitudes; at most {EXACT_MAX_QUBITS} are simulated): use --method stabilizer or auto")
             say(f"exact Choi check on {2 * n + pool} qubits (statevector)")
             checks.append(_choi_check(unitary, body, initial, final, seed, clifford=False))
         elif name == "random":
@@ -707,7 +713,7 @@ def _check_roles(name: str, m: np.ndarray, image: np.ndarray) -> None:
 
 def _check_multi_qubit_image(op: Instruction, decomposed: QuantumCircuit) -> None:
     """The gate-by-gate image of a decomposed three-qubit gate keeps the roles of the whole gate."""
-    key = ("multi", op.name, tuple(_float(p) for p in op.params), len(decomposed.data))
+    key = ("multi", op.name, type(op).__name__, tuple(_float(p) for p in op.params), len(decomposed.data))
     if key in _IMAGES:
         return
     image = QuantumCircuit(op.num_qubits)

@@ -188,3 +188,14 @@ def _on(gate, qubits, image: bool) -> np.ndarray:
     else:
         circuit.append(gate, qubits)
     return Operator(circuit).data
+
+
+def test_exact_check_too_wide_is_refused_with_a_reason():
+    from dqc_compiler.verify import VerificationUnavailable
+
+    circuit = QuantumCircuit(20)
+    for i in range(19):
+        circuit.cx(i, i + 1)
+    result = dqc_compiler.compile(circuit, qpus=2)
+    with pytest.raises(VerificationUnavailable, match="exact Choi check needs a state vector of 4"):
+        verify(circuit, result.circuit, method="exact")

@@ -181,7 +181,6 @@ def broken_copy(distributed: QuantumCircuit, rng: random.Random) -> tuple[Quantu
     if not gates:
         return None
     move = rng.choice(gates)
-    register = distributed.find_bit(data[move].qubits[0]).registers[0][0]
     others = [q for r in distributed.qregs for q in r if q is not data[move].qubits[0]]
     if not others:
         return None
@@ -189,7 +188,6 @@ def broken_copy(distributed: QuantumCircuit, rng: random.Random) -> tuple[Quantu
     target = rng.choice(others)
     for i, inst in enumerate(data):
         broken.append(inst.operation, [target] if i == move else inst.qubits, inst.clbits)
-    del register
     return broken, "gate moved to another qubit"
 
 

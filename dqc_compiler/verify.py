@@ -547,9 +547,10 @@ def cliffordise(op: Instruction) -> QuantumCircuit:
     neither, or blocks about different axes): the stabilizer check then does not run rather than
     risk a false alarm.
     """
-    m = Operator(op).data if op.definition is not None or op.name in _STANDARD else None
-    if m is None:
-        raise NotCliffordisable(f"gate '{op.name}' has no matrix")
+    try:
+        m = Operator(op).data
+    except Exception:  # noqa: BLE001 - qiskit raises QiskitError (no definition, not unitary)
+        raise NotCliffordisable(f"gate '{op.name}' has no matrix") from None
     key = (op.num_qubits, np.round(m, 10).tobytes())
     found = _IMAGES.get(key)
     if found is not None:

@@ -555,6 +555,10 @@ def cliffordise(op: Instruction) -> QuantumCircuit:
     neither, or blocks about different axes): the stabilizer check then does not run rather than
     risk a false alarm.
     """
+    standard = op.name in _STANDARD and type(op) is type(_STANDARD[op.name])
+    by_name = ("standard", op.name, tuple(_float(p) for p in op.params)) if standard else None
+    if by_name in _IMAGES:  # qiskit's own class: its name and parameters fix the matrix
+        return _IMAGES[by_name]
     try:
         m = Operator(op).data
     except Exception:  # noqa: BLE001 - qiskit raises QiskitError (no definition, not unitary)
@@ -562,6 +566,8 @@ def cliffordise(op: Instruction) -> QuantumCircuit:
     key = (op.num_qubits, np.round(m, 10).tobytes())
     found = _IMAGES.get(key)
     if found is not None:
+        if by_name is not None:
+            _IMAGES[by_name] = found
         return found
     image = _image_1q(m) if op.num_qubits == 1 else _image_2q(m, op.name)
     _check_roles(op.name, m, image)
@@ -571,6 +577,8 @@ def cliffordise(op: Instruction) -> QuantumCircuit:
         raise NotCliffordisable(f"no Clifford image of gate '{op.name}' ({exc})") from None
     if len(_IMAGES) < 65536:
         _IMAGES[key] = found
+        if by_name is not None:
+            _IMAGES[by_name] = found
     return found
 
 

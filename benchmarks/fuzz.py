@@ -295,7 +295,9 @@ def summarise(records: list[dict], command: str) -> str:
     lines = [
         "# Fuzz: random circuits through compile and verify",
         "",
-        f"Produced by `{command}` (see the docstring of `benchmarks/fuzz.py`).",
+        f"Produced by `{command}` (see the docstring of `benchmarks/fuzz.py`). The cases are recorded in "
+        "`benchmarks/fuzz.jsonl`; a run with a larger `--count` skips them and adds the rest, and "
+        "`--summarise` rewrites this file. Case i is the same on every machine (seeded by `--seed` and i).",
         "",
         f"- cases: **{len(records)}** (indices {min(r['index'] for r in records)}..{max(r['index'] for r in records)}), "
         f"compiled and verified: {len(ok)}, refused with a one-line error: {tally['refused']}",
@@ -315,6 +317,8 @@ def summarise(records: list[dict], command: str) -> str:
         f"- stabilizer check declined (gate without a consistent Clifford image): "
         f"{sum(1 for r in ok if r.get('stabilizer') is None)}",
         "- methods `auto` chose: " + ", ".join(f"{m} {c}" for m, c in methods.most_common()),
+        f"- mean time per case (compile, contract, verify twice, exact cross-check, broken copy): "
+        f"{sum(r.get('seconds') or 0 for r in ok) / max(1, len(ok)):.1f} s",
         "",
     ]
     flagged = [(r, classify(r)) for r in records if set(classify(r)) - {"refused"}]

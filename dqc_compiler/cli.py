@@ -27,11 +27,13 @@ from .passes.partition import PARTITIONERS
 from .pipeline import DEFAULT_LEVEL
 from .pipeline import compile as compile_circuit
 from .settings import levels_help
-from .verify import METHODS, verify
+from .verify import METHODS, VerificationUnavailable, verify
 
 EXIT_EQUIVALENT, EXIT_NOT_EQUIVALENT, EXIT_BAD_INPUT = 0, 1, 2
 #: A bug in dqc (or out of memory): one line on stderr, the traceback only with DQC_DEBUG=1.
 EXIT_INTERNAL_ERROR = 3
+#: `dqc verify`: no verdict — the time limit ran out, or no check can run at this width (the message says why).
+EXIT_UNDECIDED = 4
 #: Interrupted by Ctrl-C (SIGINT): 128 + 2, as a shell reports a process killed by it.
 EXIT_INTERRUPTED = 130
 
@@ -54,7 +56,8 @@ optimization levels (-O):
 
 exit status: 0 compiled (and verified, with --verify); 1 --verify found the output not equivalent;
 2 unusable input (the message names the file and, for a parse error, the line); 3 internal error;
-130 interrupted. On exit 2, 3 or 130 no file is written or changed: every output is prepared in a
+4 --verify reached no verdict (no check can run at this width); 130 interrupted. On exit 2, 3, 4
+or 130 no file is written or changed: every output is prepared in a
 temporary file first and all are committed together. An output that is an input, or two outputs
 that are the same file, are refused.
 """.replace("{levels}", levels_help())
@@ -66,7 +69,11 @@ examples:
 
 The layout (where each input qubit starts and ends) comes from --report, else from the
 `// dqc-layout:` comment (OpenQASM 3) or metadata (QPY) that `dqc compile` writes.
-exit status: 0 equivalent, 1 not equivalent, 2 unusable input, 3 internal error, 130 interrupted.
+Progress (the chosen method and why, each check with its elapsed time) goes to stderr, also
+when piped; --quiet or --json turn it off.
+exit status: 0 equivalent, 1 not equivalent, 2 unusable input, 3 internal error, 4 no verdict
+(--time-limit ran out, or no check can run at this width: the message says which and why),
+130 interrupted.
 """
 
 
@@ -154,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "Clifford-ised stabilizer check")
     ver.add_argument("--seed", type=_seed, default=None, help="simulator seed (default: 0)")
     ver.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    ver.add_argument("--time-limit", type=_seconds, default=None, metavar="S",
+                     help=f"give up after S seconds: no verdict, exit {EXIT_UNDECIDED} (default: no limit)")
+    ver.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     _add_simulate_parser(commands)
     bound = commands.add_parser(
         "bound", help="the fewest ebits any placement needs (certified, small circuits)", epilog=_BOUND_EPILOG,
@@ -199,8 +209,12 @@ examples:
   dqc simulate grover2.qasm grover2_distributed.qasm --network docs/networks/oxford2025.json --noisy
   dqc simulate qft4.qasm qft4_distributed.qasm --network line:2x2 --shots 8000 --json
 
-Without --noisy the distributed circuit runs noiselessly (a broken output shows as a fidelity below 1).
-Exact (density matrix, every measurement deferred) when it fits in 11 qubits, else sampled.
+Without --noisy the distributed circuit runs noiselessly. Exact (density matrix, every measurement
+deferred) when it fits in 11 qubits: then a correct output scores 1. Else N shots are sampled, and
+a finite sample never scores 1 (4,000 shots over 1,024 equally likely outcomes score about 0.92):
+the result then states what N samples of the ideal distribution itself score (expected, and the
+1st-percentile threshold a correct output passes 99 times in 100), and whether the output is
+within that sampling error. For a pass/fail equivalence check use `dqc verify`.
 exit status: 0 simulated, 2 unusable input, 3 internal error, 130 interrupted.
 """
 
@@ -379,11 +393,14 @@ def _compile(args) -> int:
     report = result.report
     equivalent = True
     if args.verify:
-        with _status(args, "verifying on qiskit-aer"):
-            start = time.perf_counter()
-            verdict = verify(circuit, result.circuit, method="auto", seed=args.seed)
-            report["verification"] = verdict.to_dict()
-            report["timing"]["verify_seconds"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        try:
+            verdict = verify(circuit, result.circuit, method="auto", seed=args.seed, progress=_progress(args, start))
+        except VerificationUnavailable as exc:
+            print(f"dqc: no verdict: {exc}; nothing written", file=sys.stderr)
+            return EXIT_UNDECIDED
+        report["verification"] = verdict.to_dict()
+        report["timing"]["verify_seconds"] = round(time.perf_counter() - start, 3)
         equivalent = verdict.equivalent
     if args.estimate_fidelity:
         from .noise import estimate_fidelity  # noqa: PLC0415 - only with --estimate-fidelity
@@ -588,14 +605,22 @@ def _verify(args) -> int:
     if args.report:
         report = _read_report(args.report)
         layout = report["layout"]
-    with _status(args, "verifying on qiskit-aer"):
-        start = time.perf_counter()
-        try:
-            verdict = verify(original, distributed, layout=layout, method=args.method, seed=args.seed)
-        except DQCError as exc:  # the original passed its checks above: the problem is the distributed side
-            source = args.report if args.report and "layout" in str(exc) else args.distributed
-            raise DQCError(f"{source}: {exc}") from None
-        seconds = round(time.perf_counter() - start, 3)
+    start = time.perf_counter()
+    try:
+        verdict = _run_limited(lambda say: verify(original, distributed, layout=layout, method=args.method,
+                                                  seed=args.seed, progress=say),
+                               args.time_limit, _progress(args, start))
+    except VerificationUnavailable as exc:
+        print(f"dqc: no verdict: {args.distributed}: {exc}", file=sys.stderr)
+        return EXIT_UNDECIDED
+    except TimeoutError:
+        print(f"dqc: no verdict: {args.distributed}: verification did not finish within --time-limit "
+              f"{args.time_limit:g}s", file=sys.stderr)
+        return EXIT_UNDECIDED
+    except DQCError as exc:  # the original passed its checks above: the problem is the distributed side
+        source = args.report if args.report and "layout" in str(exc) else args.distributed
+        raise DQCError(f"{source}: {exc}") from None
+    seconds = round(time.perf_counter() - start, 3)
     result = {**verdict.to_dict(), "seconds": seconds, "original": args.original, "distributed": args.distributed}
     if report is not None:
         report["verification"] = verdict.to_dict()
@@ -608,6 +633,55 @@ def _verify(args) -> int:
         figures = ", ".join(f"{c.method}: min P(all 0) {c.figure:.9g} over {c.shots} shots, {c.qubits} qubits" for c in verdict.checks)
         print(f"{args.distributed}: {word} to {args.original}{detail}" + (f" ({figures}, {seconds:.2f}s)" if figures else ""))
     return EXIT_EQUIVALENT if verdict.equivalent else EXIT_NOT_EQUIVALENT
+
+
+def _progress(args, start: float):
+    """Stage lines on stderr with the elapsed time (also when piped, for CI logs); None when quiet."""
+    if getattr(args, "json", False) or getattr(args, "quiet", False):
+        return None
+
+    def say(message: str) -> None:
+        if message:
+            print(f"dqc: [{time.perf_counter() - start:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _run_limited(work, limit: float | None, say):
+    """``work(say)``, in a child process when there is a time limit (Aer cannot be interrupted in-process).
+
+    Raises ``TimeoutError`` when the limit runs out (the child is ended); exceptions of the work
+    come back as they are.
+    """
+    if limit is None:
+        return work(say)
+    import multiprocessing  # noqa: PLC0415 - only with --time-limit
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            sender.send(("ok", work(say)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent
+            sender.send(("error", exc))
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(limit):
+            raise TimeoutError
+        kind, value = receiver.recv()
+    except EOFError:
+        raise DQCError("the verification process ended without a result") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+    if kind == "error":
+        raise value
+    return value
 
 
 def _load_original(path: str):
@@ -672,6 +746,11 @@ def _simulate(args) -> int:
                    f"{outcome.top_outcome_probability:.6g} (ideal {outcome.ideal_top_outcome_probability:.6g})")
     where = f"{outcome.method}, {outcome.qubits} qubits" + (f", {outcome.shots} shots" if outcome.shots else "")
     print(f"{args.distributed} ({kind}, {args.network}) vs {args.original}: {figures}")
+    if outcome.sampling_threshold_hellinger is not None:
+        verdict = "within" if outcome.within_sampling_error else "OUTSIDE"
+        print(f"  sampling error: {outcome.shots} samples of the ideal distribution score "
+              f"{outcome.sampling_expected_hellinger:.4g} (a correct output >= {outcome.sampling_threshold_hellinger:.4g} "
+              f"99 times in 100): {verdict} the sampling error")
     print(f"  measured: {outcome.measured}; {where}, {outcome.seconds:.2f}s")
     if outcome.estimate is not None:
         print(f"  analytic estimate (product of operation fidelities): {outcome.estimate:.6g}")

@@ -21,7 +21,9 @@ def assert_equivalent(
     A thin wrapper around :func:`dqc_compiler.verify.verify` for pytest suites. ``layout`` is the
     report's ``layout`` object; without it, the layout comes from ``distributed.metadata`` (as
     ``dqc compile`` writes it). The message names the check that failed and its figure (the
-    smallest probability of the all-zero outcome over the shots; 1 means equivalent).
+    smallest probability of the all-zero outcome over the shots; 1 means equivalent) and why that
+    check was chosen. Raises :class:`~dqc_compiler.verify.VerificationUnavailable` (a
+    ``DQCError``) when no check can run at this width.
 
     >>> from qiskit import QuantumCircuit
     >>> import dqc_compiler
@@ -40,4 +42,5 @@ def assert_equivalent(
     else:
         details = verdict.reason or "the output breaks the distributed-circuit contract"
     name = original.name or "the original"
-    raise AssertionError(f"distributed circuit is not equivalent to {name} ({verdict.method}): {details}")
+    why = f" [{verdict.choice}]" if verdict.choice else ""
+    raise AssertionError(f"distributed circuit is not equivalent to {name} ({verdict.method}): {details}{why}")

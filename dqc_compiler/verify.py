@@ -43,7 +43,6 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.library import SaveAmplitudesSquared
 
 from .errors import DQCError
-from .gates import controlled_on, is_diagonal, matrix
 from .passes import CheckSupportedInput, Normalise, SplitFinalMeasurements
 
 #: Widest Choi check (reference + data + pooled comm qubits) run on the statevector method.
@@ -51,12 +50,17 @@ CHOI_MAX_QUBITS = 16
 #: Work (amplitudes x operations x shots) under which ``auto`` runs the exact Choi check (a few seconds).
 EXACT_BUDGET = 1e8
 #: Work budget of the product-state check under ``auto``; trials and shots shrink to fit it.
-RANDOM_BUDGET = 3e10
+RANDOM_BUDGET = 1e9
 CHOI_SHOTS = 32
 #: A check passes when every sampled branch returns all-zero with probability at least 1 - TOLERANCE.
 TOLERANCE = 1e-9
+#: Widest exact Choi check that ``method="exact"`` attempts (16 GiB of amplitudes).
+EXACT_MAX_QUBITS = 30
 #: Widest product-state check on the statevector method; beyond it, matrix product states.
 STATEVECTOR_MAX_QUBITS = 26
+#: Statevector work (amplitudes x operations x shots) Aer gets through per second of CPU, measured
+#: on a 2-core machine (QFT-noswap-16 on grid:2x2: 2^31.4 in 21 s); the seconds in estimates use it.
+WORK_PER_SECOND = 1e8
 METHODS = ("auto", "exact", "random", "stabilizer")
 
 _STABILIZER_GATES = {"cx", "cy", "cz", "h", "id", "s", "sdg", "swap", "sx", "sxdg", "x", "y", "z", "ecr"}
@@ -84,12 +88,20 @@ class Verdict:
     method: str
     checks: list[Check] = field(default_factory=list)
     reason: str = ""
+    #: Why these checks: the cost estimate that chose them (``auto``), or "asked for".
+    choice: str = ""
+    #: The sizes behind the choice: simulated qubits per check and log2 of the work.
+    estimate: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The report's ``verification`` object."""
         data = {"equivalent": self.equivalent, "method": self.method, "checks": [asdict(c) for c in self.checks]}
         if self.reason:
             data["reason"] = self.reason
+        if self.choice:
+            data["choice"] = self.choice
+        if self.estimate:
+            data["estimate"] = self.estimate
         return data
 
 
@@ -99,6 +111,7 @@ def verify(
     layout: dict | None = None,
     method: str = "auto",
     seed: int | None = None,
+    progress=None,
 ) -> Verdict:
     """Check that ``distributed`` implements ``original``.
 
@@ -117,21 +130,27 @@ def verify(
     states. qiskit also drops diagonal gates right before final measurements (optimisation levels
     2 and 3), which cannot change what is measured; the transpiled circuit is equivalent when it
     matches the original with or without them.
+
+    ``progress``, when given, is called with a one-line message at each stage (the plan, each
+    check as it starts and its figure). The verdict says why its checks were chosen
+    (``choice``, ``estimate``). Raises :class:`VerificationUnavailable` when no check can run
+    (the stabilizer check needs a gate with no consistent Clifford image, and the circuit is too
+    wide for a state vector).
     """
     if method not in METHODS:
         raise DQCError(f"unknown verification method '{method}' (choose from {', '.join(METHODS)})")
     if not _is_transpiled(distributed):
-        return _verify(original, distributed, layout, method, seed, gate_for_gate=True)
+        return _verify(original, distributed, layout, method, seed, gate_for_gate=True, progress=progress)
     from .plugin import to_qpu_registers  # noqa: PLC0415 - the plugin module imports this one's package
 
     regrouped = to_qpu_registers(distributed)
-    verdict = _verify(original, regrouped, layout, method, seed, gate_for_gate=False)
+    verdict = _verify(original, regrouped, layout, method, seed, gate_for_gate=False, progress=progress)
     if verdict.equivalent or verdict.method == "contract":
         return verdict
     stripped = PassManager([RemoveDiagonalGatesBeforeMeasure()]).run(original)
     if len(stripped.data) == len(original.data):
         return verdict
-    second = _verify(stripped, regrouped, layout, method, seed, gate_for_gate=False)
+    second = _verify(stripped, regrouped, layout, method, seed, gate_for_gate=False, progress=progress)
     return second if second.equivalent else verdict
 
 
@@ -151,6 +170,7 @@ def _verify(
     method: str,
     seed: int | None,
     gate_for_gate: bool,
+    progress=None,
 ) -> Verdict:
     """:func:`verify` on a circuit over QPU registers; without ``gate_for_gate``, ``auto`` skips the Clifford-ised check."""
     seed = 0 if seed is None else seed
@@ -170,25 +190,90 @@ def _verify(
 
     pool = _pool_size(body, set(initial) | set(final))
     operations = len(body) + 2 * len(unitary.data)
-    trials, shots = (2, 4) if method == "auto" else (4, 8)
-    if method == "auto":
-        exact_work = 2.0 ** (2 * n + pool) * operations * CHOI_SHOTS
-        fits = 2 * n + pool <= CHOI_MAX_QUBITS and exact_work <= EXACT_BUDGET
-        method = "exact" if fits else "random+stabilizer"
-        while trials * shots > 1 and 2.0 ** (n + pool) * operations * trials * shots > RANDOM_BUDGET:
-            trials, shots = (trials - 1, shots) if trials > 1 else (trials, shots // 2)
-        if not gate_for_gate and method != "exact":
-            method = "random"  # Clifford-ising re-synthesised gates breaks the gate-by-gate pairing
-        elif method != "exact" and n + pool > STATEVECTOR_MAX_QUBITS:
-            method = "stabilizer"  # matrix product states take minutes a shot here; ask with method="random"
+    plan = _plan(method, n, pool, operations, gate_for_gate)
+    say = progress or (lambda message: None)
+    say(f"plan: {plan.choice}")
     checks = []
-    if "exact" in method:
-        checks.append(_choi_check(unitary, body, initial, final, seed, clifford=False))
-    if "random" in method:
-        checks.append(_product_state_check(unitary, body, initial, final, seed, trials, shots))
-    if "stabilizer" in method:
-        checks.append(_choi_check(unitary, body, initial, final, seed, clifford=True))
-    return Verdict(all(c.equivalent for c in checks), "+".join(c.method for c in checks), checks)
+    for name in plan.method.split("+"):
+        if name == "exact":
+            if 2 * n + pool > EXACT_MAX_QUBITS:
+                raise VerificationUnavailable(
+                    f"the exact Choi check needs a state vector of {2 * n + pool} qubits (2^{2 * n + pool} "
+                    f"amplitudes; at most {EXACT_MAX_QUBITS} are simulated): use --method stabilizer or auto")
+            say(f"exact Choi check on {2 * n + pool} qubits (statevector)")
+            checks.append(_choi_check(unitary, body, initial, final, seed, clifford=False))
+        elif name == "random":
+            say(f"product-state check on {n + pool} qubits, {plan.trials} input(s) x {plan.shots} shot(s)")
+            checks.append(_product_state_check(unitary, body, initial, final, seed, plan.trials, plan.shots))
+        elif name == "stabilizer":
+            say(f"Clifford-ised check on {2 * n + pool} qubits (stabilizer)")
+            try:
+                checks.append(_choi_check(unitary, body, initial, final, seed, clifford=True))
+            except NotCliffordisable as exc:
+                if plan.requested == "stabilizer" or (plan.requested == "auto" and "random" not in plan.method
+                                                      and n + pool > STATEVECTOR_MAX_QUBITS):
+                    raise VerificationUnavailable(
+                        f"the Clifford-ised stabilizer check cannot run: {exc}; and a state-vector check of "
+                        f"{n + pool} qubits is beyond {STATEVECTOR_MAX_QUBITS} (try --method random: matrix "
+                        "product states, slow)" if plan.requested == "auto" else
+                        f"the Clifford-ised stabilizer check cannot run: {exc}") from None
+                plan.choice += f"; the Clifford-ised check was left out: {exc}"
+                if "random" not in plan.method:
+                    say(f"product-state check on {n + pool} qubits instead")
+                    checks.append(_product_state_check(unitary, body, initial, final, seed, plan.trials, plan.shots))
+        say(f"{checks[-1].method}: min P(all 0) {checks[-1].figure:.6g} ({checks[-1].seconds:.2f}s)" if checks else "")
+    verdict = Verdict(all(c.equivalent for c in checks), "+".join(c.method for c in checks), checks)
+    verdict.choice, verdict.estimate = plan.choice, plan.estimate
+    return verdict
+
+
+class VerificationUnavailable(DQCError):
+    """No check can decide within what the machine can simulate; the message says which and why."""
+
+
+@dataclass
+class _Plan:
+    requested: str
+    method: str
+    choice: str
+    trials: int
+    shots: int
+    estimate: dict
+
+
+def _plan(method: str, n: int, pool: int, operations: int, gate_for_gate: bool) -> _Plan:
+    """Which checks to run, from an estimate of their cost (log2 of amplitudes x operations x shots)."""
+    trials, shots = (2, 8) if method == "auto" else (4, 8)
+    exact_log2 = (2 * n + pool) + math.log2(max(1, operations * CHOI_SHOTS))
+    random_log2 = lambda t, s: (n + pool) + math.log2(max(1, operations * t * s))  # noqa: E731
+    estimate = {"choi_qubits": 2 * n + pool, "product_state_qubits": n + pool, "stabilizer_qubits": 2 * n + pool,
+                "operations": operations, "exact_work_log2": round(exact_log2, 2)}
+    if method != "auto":
+        estimate["product_state_work_log2"] = round(random_log2(trials, shots), 2)
+        return _Plan(method, method, f"{method}: asked for", trials, shots, estimate)
+    if 2 * n + pool <= CHOI_MAX_QUBITS and exact_log2 <= math.log2(EXACT_BUDGET):
+        return _Plan("auto", "exact", f"exact: the Choi state has {2 * n + pool} qubits "
+                     f"(<= {CHOI_MAX_QUBITS}) and costs 2^{exact_log2:.1f} <= 2^{math.log2(EXACT_BUDGET):.1f}",
+                     trials, shots, estimate)
+    why = (f"the Choi state would have {2 * n + pool} qubits" if 2 * n + pool > CHOI_MAX_QUBITS
+           else f"the Choi check would cost 2^{exact_log2:.1f} > 2^{math.log2(EXACT_BUDGET):.1f}")
+    while trials * shots > 1 and random_log2(trials, shots) > math.log2(RANDOM_BUDGET):
+        trials, shots = (trials - 1, shots) if trials > 1 else (trials, shots // 2)
+    estimate["product_state_work_log2"] = round(random_log2(trials, shots), 2)
+    if n + pool <= STATEVECTOR_MAX_QUBITS:
+        estimate["product_state_seconds"] = round(2.0 ** random_log2(trials, shots) / WORK_PER_SECOND, 1)
+    if n + pool <= STATEVECTOR_MAX_QUBITS and random_log2(trials, shots) > math.log2(RANDOM_BUDGET):
+        why += (f"; even one product-state shot costs 2^{random_log2(trials, shots):.1f} > budget "
+                f"2^{math.log2(RANDOM_BUDGET):.1f} (about {estimate['product_state_seconds']:g} s of CPU)")
+    if not gate_for_gate:
+        return _Plan("auto", "random", f"random: {why}; re-synthesised gates cannot be paired for the "
+                     "Clifford-ised check", trials, shots, estimate)
+    if n + pool > STATEVECTOR_MAX_QUBITS:
+        return _Plan("auto", "stabilizer", f"stabilizer: {why}, and product states on {n + pool} qubits exceed "
+                     f"the statevector limit of {STATEVECTOR_MAX_QUBITS}", trials, shots, estimate)
+    return _Plan("auto", "random+stabilizer", f"random+stabilizer: {why}; product states on {n + pool} qubits "
+                 f"({trials} input(s) x {shots} shot(s), 2^{random_log2(trials, shots):.1f}) catch wrong angles, "
+                 "the Clifford-ised check the distribution logic", trials, shots, estimate)
 
 
 # ---------------------------------------------------------------------- structure
@@ -359,29 +444,34 @@ def append_gate(circuit: QuantumCircuit, op: Instruction, qubits, clifford: bool
 
     A gate counts as standard only if it is qiskit's own class, or a custom gate (as OpenQASM 3
     import makes them) whose matrix equals the standard gate of that name: a file cannot pass a
-    wrong body off as ``rzz``. Anything else is simulated through its definition.
+    wrong body off as ``rzz``. Anything else is simulated through its definition. Clifford-ised,
+    a gate on one or two qubits is replaced by :func:`cliffordise` of its matrix — whatever its
+    name or definition, so ``r`` and the ``U`` an exporter wrote for it get the same image; a
+    gate on more qubits is decomposed exactly as :class:`~dqc_compiler.passes.Normalise`
+    decomposes the original first.
     """
-    standard = canonical_gate(op)
-    if standard is not None:
-        if not clifford:
-            circuit.append(standard, qubits)
-            return
-        if standard.num_qubits > 2:  # Clifford-ise it exactly as the normalised original is
-            decomposed = _normalised(standard)
-            for inner in decomposed.data:
-                append_gate(circuit, inner.operation, [qubits[decomposed.find_bit(q).index] for q in inner.qubits], True)
-            return
-        replacement = cliffordise(standard)
+    if clifford and op.num_qubits <= 2:
+        replacement = cliffordise(op)
         for inner in replacement.data:
             circuit.append(inner.operation, [qubits[replacement.find_bit(q).index] for q in inner.qubits])
+        return
+    standard = canonical_gate(op)
+    if clifford:  # three or more qubits: Clifford-ise it exactly as the normalised original is
+        decomposed = _normalised(standard if standard is not None else op)
+        _check_multi_qubit_image(op, decomposed)
+        for inner in decomposed.data:
+            append_gate(circuit, inner.operation, [qubits[decomposed.find_bit(q).index] for q in inner.qubits], True)
+        return
+    if standard is not None:
+        circuit.append(standard, qubits)
         return
     if op.definition is None:
         raise DQCError(f"gate '{op.name}' has no definition the simulator can use")
     definition = op.definition
-    if definition.global_phase and not clifford:
+    if definition.global_phase:
         circuit.global_phase += definition.global_phase
     for inner in definition.data:
-        append_gate(circuit, inner.operation, [qubits[definition.find_bit(q).index] for q in inner.qubits], clifford)
+        append_gate(circuit, inner.operation, [qubits[definition.find_bit(q).index] for q in inner.qubits], False)
 
 
 _NORMALISED: dict[tuple, QuantumCircuit] = {}
@@ -389,7 +479,7 @@ _NORMALISED: dict[tuple, QuantumCircuit] = {}
 
 def _normalised(op: Instruction) -> QuantumCircuit:
     """``op`` alone, decomposed by :class:`~dqc_compiler.passes.Normalise` (as the original is)."""
-    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params))
+    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params), type(op).__name__)
     if key not in _NORMALISED:
         single = QuantumCircuit(op.num_qubits)
         single.append(op, range(op.num_qubits))
@@ -426,59 +516,228 @@ def _float(value) -> float | str:
         return repr(value)
 
 
-_CLIFFORDS: dict[tuple, QuantumCircuit] = {}
+# ---------------------------------------------------------------------- Clifford images
+class NotCliffordisable(DQCError):
+    """A gate has no Clifford image that keeps what the compiler relies on; the stabilizer check cannot run."""
+
+
+_TOL = 1e-7
+_PAULIS = (np.array([[0, 1], [1, 0]], complex), np.array([[0, -1j], [1j, 0]]), np.diag([1.0 + 0j, -1.0]))
+#: The 13 rotation axes of the one-qubit Clifford group (sign fixed) and the smallest Clifford
+#: rotation angle about each: the coordinate axes (pi/2), the face diagonals (pi), the body diagonals (2pi/3).
+_AXES: list[tuple[np.ndarray, float]] = (
+    [(np.eye(3)[k], math.pi / 2) for k in range(3)]
+    + [(np.array(v) / math.sqrt(2), math.pi) for v in ((1, 1, 0), (1, -1, 0), (1, 0, 1), (1, 0, -1), (0, 1, 1), (0, 1, -1))]
+    + [(np.array(v) / math.sqrt(3), 2 * math.pi / 3) for v in ((1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1))]
+)
+_IMAGES: dict[tuple, QuantumCircuit] = {}
 
 
 def cliffordise(op: Instruction) -> QuantumCircuit:
-    """A Clifford circuit of the same shape as ``op``, made of stabilizer-simulator gates.
+    """The Clifford image of a one- or two-qubit gate, decided from its matrix alone.
 
-    Clifford gates are kept (re-synthesised if the stabilizer method does not know their name).
-    Otherwise every nonzero angle is moved to the nearest nonzero multiple of pi/2 (then of pi),
-    which keeps diagonal gates diagonal and controlled gates controlled on the same qubit; a gate
-    that is still not Clifford becomes ``s`` (diagonal), ``cz`` (diagonal), ``cx`` (controlled on
-    one qubit) or ``h``. The map depends only on the gate, so both circuits get the same one.
+    Clifford gates are their own image. Otherwise the image keeps every fact the compiler builds
+    on, so that it holds for the images of both circuits alike:
+
+    * one qubit: ``e^{ia} R_n(t)`` becomes a rotation about the Clifford axis nearest to ``n``
+      (one of 13; an axis in a coordinate plane stays in it, so diagonal stays diagonal and
+      anti-diagonal — a flip — stays anti-diagonal, in the Z and the X basis) by the nearest
+      nonzero Clifford angle about it. Gates about one axis commute, and so do their images.
+    * two qubits, diagonal: ``diag(1, e^{ia}, e^{ib}, e^{i(a+b+d)})`` with ``a``, ``b`` moved to
+      multiples of pi/2 and ``d`` to a multiple of pi (``cp``, ``cs``, ``rzz`` -> ``cz``-like);
+      a phase that is exactly 0 stays 0, so a gate that ignores a qubit still does.
+    * two qubits, controlled on one qubit: ``|0><0| (x) A + |1><1| (x) A V`` (``A`` and ``V``
+      about one axis: ``cx``, ``crx``, ``cu``, ``ch``, ...) keeps the control; ``A`` and ``V``
+      are mapped about the common Clifford axis, ``V`` to a Pauli (or the identity when the axis
+      is no coordinate axis) and its phase to a multiple of pi/2.
+
+    Raises :class:`NotCliffordisable` for a gate with no such image (two qubits, controlled on
+    neither, or blocks about different axes): the stabilizer check then does not run rather than
+    risk a false alarm.
     """
-    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params))
-    cached = _CLIFFORDS.get(key)
-    if cached is not None:
-        return cached
-    candidates = [op]
-    if op.params:
-        for step in (math.pi / 2, math.pi):
-            snapped = [_snap(float(p), step) for p in op.params]
-            candidates.append(type(op)(*snapped))
-    result = None
-    for candidate in candidates:
-        try:
-            clifford = Clifford(candidate)
-        except Exception:  # noqa: BLE001 - qiskit raises QiskitError for non-Clifford gates
-            continue
-        result = clifford.to_circuit()
-        break
-    if result is None:
-        result = QuantumCircuit(op.num_qubits)
-        if op.num_qubits == 1 and is_diagonal(op):
-            m = matrix(op)  # s for a positive relative phase (t, p(0.3)), sdg for a negative one
-            result.s(0) if np.angle(m[1, 1] / m[0, 0]) >= 0 else result.sdg(0)
-        elif op.num_qubits == 1:
-            result.h(0)
-        elif is_diagonal(op):
-            result.cz(0, 1)
-        elif controlled_on(op, 0):
-            result.cx(0, 1)
-        elif controlled_on(op, 1):
-            result.cx(1, 0)
-        else:
-            raise DQCError(f"cannot Clifford-ise gate '{op.name}'")
-    _CLIFFORDS[key] = result
-    return result
+    standard = op.name in _STANDARD and type(op) is type(_STANDARD[op.name])
+    by_name = ("standard", op.name, tuple(_float(p) for p in op.params)) if standard else None
+    if by_name in _IMAGES:  # qiskit's own class: its name and parameters fix the matrix
+        return _IMAGES[by_name]
+    try:
+        m = Operator(op).data
+    except Exception:  # noqa: BLE001 - qiskit raises QiskitError (no definition, not unitary)
+        raise NotCliffordisable(f"gate '{op.name}' has no matrix") from None
+    key = (op.num_qubits, np.round(m, 10).tobytes())
+    found = _IMAGES.get(key)
+    if found is not None:
+        if by_name is not None:
+            _IMAGES[by_name] = found
+        return found
+    image = _image_1q(m) if op.num_qubits == 1 else _image_2q(m, op.name)
+    _check_roles(op.name, m, image)
+    try:
+        found = Clifford.from_matrix(image).to_circuit()
+    except Exception as exc:  # noqa: BLE001 - pragma: no cover - every image above is a Clifford
+        raise NotCliffordisable(f"no Clifford image of gate '{op.name}' ({exc})") from None
+    if len(_IMAGES) < 65536:
+        _IMAGES[key] = found
+        if by_name is not None:
+            _IMAGES[by_name] = found
+    return found
 
 
-def _snap(angle: float, step: float) -> float:
-    if abs(angle) < 1e-12:
+def _snap(angle: float, step: float, keep_nonzero: bool = True) -> float:
+    """The nearest multiple of ``step``; a tie (within tolerance) away from zero; nonzero stays nonzero."""
+    x = angle / step
+    if abs(x) < _TOL:
         return 0.0
-    multiple = round(angle / step) or (1 if angle > 0 else -1)
-    return multiple * step
+    lower = math.floor(x)
+    fraction = x - lower
+    if abs(fraction - 0.5) < _TOL:
+        k = lower + 1 if x > 0 else lower
+    else:
+        k = lower + 1 if fraction > 0.5 else lower
+    if keep_nonzero and k == 0:
+        k = 1 if x > 0 else -1
+    return k * step
+
+
+def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
+    generator = sum(a * p for a, p in zip(axis, _PAULIS))
+    return math.cos(angle / 2) * np.eye(2) - 1j * math.sin(angle / 2) * generator
+
+
+def _bloch(u: np.ndarray) -> tuple[float, np.ndarray]:
+    """``u / sqrt(det u) = cos(t/2) I - i sin(t/2) n.sigma``: returns ``(cos(t/2), sin(t/2) n)``."""
+    v = u / np.sqrt(np.linalg.det(u))
+    return v.trace().real / 2, np.array([(1j * np.trace(v @ p)).real / 2 for p in _PAULIS])
+
+
+def _axis_angle(u: np.ndarray) -> tuple[int | None, float, np.ndarray | None]:
+    """``u`` up to phase as ``R_n(t)``: the index of the nearest Clifford axis, ``t`` about it
+    (oriented like that axis, in [-pi, pi]) and the true axis so oriented; None for the identity."""
+    a0, a = _bloch(u)
+    norm = float(np.linalg.norm(a))
+    if norm < _TOL:
+        return None, 0.0, None
+    n = a / norm
+    dots = [abs(float(axis @ n)) for axis, _ in _AXES]
+    best = max(dots)
+    index = next(i for i, d in enumerate(dots) if d > best - _TOL)  # ties: the first, whatever the rounding
+    sign = 1.0 if _AXES[index][0] @ n >= 0 else -1.0
+    angle = 2 * math.atan2(norm, a0) * sign
+    if angle > math.pi:
+        angle -= 2 * math.pi
+    elif angle < -math.pi:
+        angle += 2 * math.pi
+    return index, angle, n * sign
+
+
+def _image_1q(u: np.ndarray) -> np.ndarray:
+    index, angle, _ = _axis_angle(u)
+    if index is None:
+        return np.eye(2, dtype=complex)
+    axis, step = _AXES[index]
+    return _rotation(axis, _snap(angle, step))
+
+
+def _phase(z: complex) -> float:
+    return math.atan2(z.imag, z.real)
+
+
+def _image_2q(m: np.ndarray, name: str) -> np.ndarray:
+    if _is_clifford(m):
+        return m
+    if np.allclose(m, np.diag(np.diag(m)), atol=1e-9):
+        d = np.diag(m)
+        a = _snap(_phase(d[1] / d[0]), math.pi / 2)
+        b = _snap(_phase(d[2] / d[0]), math.pi / 2)
+        delta = _snap(_phase(d[3] * d[0] / (d[1] * d[2])), math.pi)
+        return np.diag(np.exp(1j * np.array([0, a, b, a + b + delta])))
+    for control in (0, 1):
+        if _block_diagonal(m, control):
+            image = _image_controlled(m, control)
+            if image is not None:
+                return image
+    raise NotCliffordisable(f"gate '{name}' is controlled on neither qubit in a way the Clifford image can keep")
+
+
+def _is_clifford(m: np.ndarray) -> bool:
+    try:
+        Clifford.from_matrix(m)
+    except Exception:  # noqa: BLE001 - qiskit raises QiskitError for a non-Clifford matrix
+        return False
+    return True
+
+
+def _block_diagonal(m: np.ndarray, position: int) -> bool:
+    bit = 1 << position
+    rows, cols = np.nonzero(np.abs(m) > 1e-9)
+    return bool(np.all((rows & bit) == (cols & bit)))
+
+
+def _image_controlled(m: np.ndarray, control: int) -> np.ndarray | None:
+    target = 1 - control
+
+    def block(c: int) -> np.ndarray:
+        return np.array([[m[(c << control) | (i << target), (c << control) | (j << target)] for j in (0, 1)]
+                         for i in (0, 1)])
+
+    a, b = block(0), block(1)
+    v = a.conj().T @ b  # |0><0| (x) A + |1><1| (x) A V
+    if not np.allclose(a @ v, v @ a, atol=1e-9):
+        return None
+    index_a, angle_a, _ = _axis_angle(a)
+    index_v, angle_v, true_v = _axis_angle(v)
+    if index_a is not None and index_v is not None and index_a != index_v:
+        return None
+    index = index_a if index_a is not None else index_v
+    axis, step = _AXES[index]
+    a_image = _rotation(axis, _snap(angle_a, step)) if index_a is not None else np.eye(2)
+    if index_v is None:
+        psi, v_rotation = _phase(np.trace(v) / 2), np.eye(2)
+    else:
+        psi = _phase(np.trace(_rotation(true_v, angle_v).conj().T @ v) / 2)
+        v_rotation = _rotation(axis, _snap(angle_v, math.pi if index < 3 else 2 * math.pi))  # a Pauli, or +-1
+    v_image = np.exp(1j * _snap(psi, math.pi / 2, keep_nonzero=False)) * v_rotation
+    zero, one, eye = np.diag([1, 0]).astype(complex), np.diag([0, 1]).astype(complex), np.eye(2)
+    if control == 0:  # qiskit's order: kron(qubit 1, qubit 0)
+        return np.kron(a_image, eye) @ (np.kron(eye, zero) + np.kron(v_image, one))
+    return np.kron(eye, a_image) @ (np.kron(zero, eye) + np.kron(one, v_image))
+
+
+_HADAMARD = np.array([[1, 1], [1, -1]]) / math.sqrt(2)
+
+
+def _roles(m: np.ndarray) -> set[tuple]:
+    """What the compiler may use of a gate: the qubits it is block-diagonal on in the Z and X bases,
+    and for one qubit whether it is anti-diagonal (a flip) in either."""
+    n = int(round(math.log2(m.shape[0])))
+    found = set()
+    for position in range(n):
+        h = np.eye(1)
+        for q in reversed(range(n)):
+            h = np.kron(h, _HADAMARD if q == position else np.eye(2))
+        for basis, x in (("Z", m), ("X", h @ m @ h)):
+            if _block_diagonal(x, position):
+                found.add((basis, position, "control"))
+            if n == 1 and abs(x[0, 0]) < 1e-9 and abs(x[1, 1]) < 1e-9:
+                found.add((basis, position, "flip"))
+    return found
+
+
+def _check_roles(name: str, m: np.ndarray, image: np.ndarray) -> None:
+    missing = _roles(m) - _roles(image)
+    if missing:  # pragma: no cover - the images above are built to keep every role
+        raise NotCliffordisable(f"the Clifford image of gate '{name}' loses its role {sorted(missing)[0]}")
+
+
+def _check_multi_qubit_image(op: Instruction, decomposed: QuantumCircuit) -> None:
+    """The gate-by-gate image of a decomposed three-qubit gate keeps the roles of the whole gate."""
+    key = ("multi", op.name, type(op).__name__, tuple(_float(p) for p in op.params), len(decomposed.data))
+    if key in _IMAGES:
+        return
+    image = QuantumCircuit(op.num_qubits)
+    for inner in decomposed.data:
+        append_gate(image, inner.operation, [decomposed.find_bit(q).index for q in inner.qubits], True)
+    _check_roles(op.name, Operator(op).data, Operator(image).data)
+    _IMAGES[key] = image
 
 
 def _pool_size(body, fixed: set[Qubit]) -> int:
@@ -546,7 +805,8 @@ def _choi_check(unitary, body, initial, final, seed, clifford: bool) -> Check:
     for i in range(n):
         sim.cx(references[i], at_end[i])
         sim.h(references[i])
-    shots = 4 * CHOI_SHOTS if clifford else CHOI_SHOTS
+    # an amplitude on the stabilizer method costs O(width^3) a shot: fewer (still 2^-32 for a missed Pauli) when wide
+    shots = 4 * CHOI_SHOTS if clifford and sim.num_qubits <= 400 else CHOI_SHOTS
     method = "stabilizer" if clifford else "statevector"
     figure = _all_zero_probability(sim, method, shots, seed)
     name = "clifford/stabilizer" if clifford else "choi/statevector"

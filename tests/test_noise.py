@@ -313,3 +313,29 @@ def test_cli_simulate_errors_are_one_line_exit_2(tmp_path, capsys):
         assert message in err and err.count("\n") == 1, err
     assert main(["simulate", str(GROVER2), str(GROVER2), "--network", str(OXFORD)]) == 2
     assert "carries no layout" in capsys.readouterr().err
+
+
+def test_sampled_figure_is_compared_with_the_sampling_error():
+    """Regression (issue 13.7): a correct output sampled with few shots over many outcomes must not
+    look broken: the result states what the ideal distribution itself scores at that many shots."""
+    from qiskit import QuantumCircuit
+
+    import dqc_compiler
+    from dqc_compiler.noise import simulate
+
+    circuit = QuantumCircuit(6)
+    circuit.h(range(6))
+    circuit.cx(0, 5)
+    circuit.measure_all()
+    result = dqc_compiler.compile(circuit, qpus=2)
+    outcome = simulate(circuit, result, noisy=False, shots=300, seed=1)
+    assert outcome.hellinger_fidelity < 0.99  # 300 shots over 64 outcomes
+    assert outcome.sampling_threshold_hellinger < outcome.sampling_expected_hellinger < 1
+    assert outcome.within_sampling_error is True
+    broken = result.circuit.copy_empty_like()
+    for instruction in result.circuit.data:
+        if instruction.operation.name == "h" and result.circuit.find_bit(instruction.qubits[0]).index == 0:
+            continue  # drop one Hadamard: a different distribution
+        broken.append(instruction)
+    worse = simulate(circuit, broken, result.network, result.report["layout"], noisy=False, shots=300, seed=1)
+    assert worse.within_sampling_error is False

@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compile", help="distribute a circuit over QPUs", description=_DESCRIPTION, epilog=_COMPILE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     comp.add_argument("input", metavar="IN", help="circuit: OpenQASM 2 or 3 (.qasm), or QPY (.qpy)")
+    _add_include_path(comp)
     where = comp.add_mutually_exclusive_group(required=True)
     where.add_argument("--qpus", type=int, metavar="K",
                        help="K all-to-all QPUs named qpu0..qpu{K-1}, each holding ceil(n/K) data qubits")
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     ver.add_argument("original", metavar="ORIGINAL", help="the monolithic circuit (.qasm or .qpy)")
     ver.add_argument("distributed", metavar="DISTRIBUTED", help="the distributed circuit (.qasm or .qpy)")
+    _add_include_path(ver)
     ver.add_argument("--report", metavar="R.json",
                      help="compile report: its layout is used, and its 'verification' field is updated")
     ver.add_argument("--method", choices=METHODS, default="auto",
@@ -171,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "qubits (MaxSAT with python-sat), or bound it when the time limit runs out.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     bound.add_argument("input", metavar="IN", help="circuit: OpenQASM 2 or 3 (.qasm), or QPY (.qpy)")
+    _add_include_path(bound)
     where = bound.add_mutually_exclusive_group(required=True)
     where.add_argument("--qpus", type=int, metavar="K",
                        help="K all-to-all QPUs, each holding ceil(n/K) data qubits")
@@ -191,6 +194,12 @@ def _seed(text: str) -> int:
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"expected an integer from 0 to {2**32 - 1}, got '{text}'")
     return value
+
+
+def _add_include_path(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--include-path", metavar="DIR", action="append", default=[],
+                        help="a directory whose files an OpenQASM 2 `include` may read, besides qelib1.inc "
+                             "and the files under the input's own directory (repeatable)")
 
 
 def _seconds(text: str) -> float:
@@ -228,6 +237,7 @@ def _add_simulate_parser(commands) -> None:
         epilog=_SIMULATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sim.add_argument("original", metavar="ORIGINAL", help="the monolithic circuit (.qasm or .qpy)")
     sim.add_argument("distributed", metavar="DISTRIBUTED", help="the distributed circuit (.qasm or .qpy)")
+    _add_include_path(sim)
     sim.add_argument("--network", metavar="NET", required=True,
                      help="the network DISTRIBUTED was compiled for: a file (with its noise keys) or a preset")
     sim.add_argument("--report", metavar="R.json", help="compile report whose layout is used")
@@ -367,7 +377,7 @@ def _status(args, message: str):
 
 
 def _compile(args) -> int:
-    circuit = load_circuit(args.input)
+    circuit = load_circuit(args.input, args.include_path)
     network = _compile_network(args, circuit.num_qubits)
     if args.qasm2 and (not args.output or Path(args.output).suffix.lower() == ".qpy"):
         raise DQCError("--qasm2 needs an OpenQASM output file: -o OUT.qasm")
@@ -452,8 +462,9 @@ def _compile_inputs(args) -> list:
     if source.suffix.lower() != ".qpy" and source.is_file():
         with contextlib.suppress(OSError, UnicodeDecodeError):
             for name in re.findall(r'^\s*include\s+"([^"]+)"\s*;', source.read_text(), flags=re.MULTILINE):
+                roots = [source.parent, Path(), *map(Path, args.include_path)]
                 inputs += [(p, f"{name}, included by the input {args.input}")
-                           for p in (source.parent / name, Path(name)) if p.is_file()]
+                           for p in (root / name for root in roots) if p.is_file()]
     return inputs
 
 
@@ -561,7 +572,7 @@ def _optimum_line(found: dict, emitted: int | None = None) -> str:
 def _bound(args) -> int:
     from .optimal import optimum  # noqa: PLC0415 - python-sat only for this command
 
-    circuit = load_circuit(args.input)
+    circuit = load_circuit(args.input, args.include_path)
     if args.qpus is not None:
         if args.qpus < 1:
             raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")
@@ -599,8 +610,8 @@ def _bound(args) -> int:
 
 
 def _verify(args) -> int:
-    original = _load_original(args.original)
-    distributed = load_circuit(args.distributed)
+    original = _load_original(args.original, args.include_path)
+    distributed = load_circuit(args.distributed, args.include_path)
     layout, report = None, None
     if args.report:
         report = _read_report(args.report)
@@ -684,9 +695,9 @@ def _run_limited(work, limit: float | None, say):
     return value
 
 
-def _load_original(path: str):
+def _load_original(path: str, include_path: list[str]):
     """The monolithic circuit of ``dqc verify`` / ``dqc simulate``, checked like compile input."""
-    original = load_circuit(path)
+    original = load_circuit(path, include_path)
     try:
         PassManager([CheckSupportedInput()]).run(original)
     except DQCError as exc:
@@ -720,8 +731,8 @@ def _read_report(path: str) -> dict:
 def _simulate(args) -> int:
     from .noise import simulate  # noqa: PLC0415 - keep `dqc compile` start-up light
 
-    original = _load_original(args.original)
-    distributed = load_circuit(args.distributed)
+    original = _load_original(args.original, args.include_path)
+    distributed = load_circuit(args.distributed, args.include_path)
     network = _load_network(args.network, original.num_qubits)
     layout = _read_layout(args.report) if args.report else None
     if args.shots is not None and args.shots < 1:

@@ -188,7 +188,7 @@ def _check_includes(text: str, source: str, roots: list[Path], depth: int) -> No
         line = text.count("\n", 0, text.find(match.group(0))) + 1
         refused = DQCError(
             f"{source}:{line}: include \"{name}\" refused: only qelib1.inc and files under the input's directory "
-            "(or the include_path of load_circuit) may be included")
+            "(or under an --include-path directory) may be included")
         found = None
         for root in roots:
             candidate = (root / name).resolve()

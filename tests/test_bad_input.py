@@ -279,6 +279,9 @@ def test_include_path_allows_a_directory(workdir, capfd):
     assert cli.main(["compile", "i.qasm", "--qpus", "2"]) == 2
     assert 'include "mine.inc" not found' in capfd.readouterr().err
     assert load_circuit(workdir / "i.qasm", include_path=[lib]).count_ops()["myh"] == 1
+    assert cli.main(["compile", "i.qasm", "--qpus", "2", "--include-path", str(lib), "-o", "i_out.qasm"]) == 0
+    assert cli.main(["verify", "i.qasm", "i_out.qasm", "--include-path", str(lib), "--quiet"]) == 0
+    assert cli.main(["verify", "i.qasm", "i_out.qasm", "--quiet"]) == 2  # the include is needed to read i.qasm
     (workdir / "local.inc").write_text("gate myx a { x a; }\n")
     (workdir / "j.qasm").write_text(H2 + 'include "local.inc";\nqreg q[2];\nmyx q[0];\ncx q[0],q[1];\n')
     assert cli.main(["compile", "j.qasm", "--qpus", "2"]) == 0

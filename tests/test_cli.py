@@ -728,3 +728,36 @@ def test_sigint_to_the_console_script_is_exit_130_without_traceback(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines() == ["dqc: interrupted"]
     assert not (tmp_path / "out.qasm").exists()
+
+
+def _strict_json(text: str):
+    """``text`` as one strict JSON document: no NaN/Infinity, nothing before or after it."""
+    def refuse(constant):
+        raise ValueError(f"non-strict JSON constant {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 8, 16, 32, 64])
+@pytest.mark.parametrize("name", ["qft_noswap_4", "ghz_4", "bv_6"])
+def test_json_stdout_parses_for_any_number_of_qpus(name, k, capfd):
+    """With --json, stdout is one strict JSON document even when k far exceeds the qubits (METIS
+    prints on file descriptor 1 when asked for more parts than vertices)."""
+    from dqc_compiler import cli
+
+    path = ROOT / "benchmarks" / "circuits" / f"{name}.qasm"
+    assert cli.main(["compile", str(path), "--qpus", str(k), "--json", "--verify"]) == 0
+    report = _strict_json(capfd.readouterr().out)
+    assert report["verification"]["equivalent"] is True
+    assert len(report["network"]["qpus"]) == k
+
+
+def test_json_stdout_of_verify_and_bound_parses(tmp_path, capfd):
+    from dqc_compiler import cli
+
+    out = tmp_path / "out.qasm"
+    assert cli.main(["compile", str(QFT4), "--qpus", "16", "-o", str(out)]) == 0
+    capfd.readouterr()
+    assert cli.main(["verify", str(QFT4), str(out), "--json"]) == 0
+    assert _strict_json(capfd.readouterr().out)["equivalent"] is True
+    assert cli.main(["bound", str(QFT4), "--qpus", "16", "--json"]) == 0
+    assert "ebits" in json.dumps(_strict_json(capfd.readouterr().out))

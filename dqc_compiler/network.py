@@ -393,24 +393,35 @@ class Network:
         if a > b:  # one search per pair, from its lower end, as the route back is the same path
             route = self.route(b, a)
             return None if route is None else Route(tuple(reversed(route.path)), route.fidelity, route.classical_time)
+        routes = self._routes_from(a)
+        if routes is None and a != b:  # every best route is the direct link: no search
+            link = self.link(a, b)
+            return Route((a, b), (3 * link.werner + 1) / 4, link.classical_time)
+        return routes.get(b)
+
+    def _routes_from(self, a: int) -> _LazyRoutes | None:
+        """The routes from QPU ``a`` (searched once, on demand), or None when every best route is a direct link."""
         tables = self._tables()
         if "direct" not in tables:
             tables["direct"] = self._all_direct()
-        if tables["direct"] and a != b:  # every best route is the direct link: no search
-            link = self.link(a, b)
-            return Route((a, b), (3 * link.werner + 1) / 4, link.classical_time)
+        if tables["direct"]:
+            return None
         if "graphs" not in tables:
             tables["graphs"] = _route_graphs(self, tables["graph"])
         if a not in tables["routes"]:
             tables["routes"][a] = _routes_from(self, tables["graphs"], a)
-        return tables["routes"][a].get(b)
+        return tables["routes"][a]
 
     def distance(self, a: int, b: int) -> float:
-        """Link-level ebits one ebit between ``a`` and ``b`` costs (hops; 0 on one QPU; inf if none)."""
+        """Link-level ebits one ebit between ``a`` and ``b`` costs (hops; 0 on one QPU; inf if none).
+        Read from the searched path's length, without building the :class:`Route`."""
         if a == b:
             return 0
-        route = self.route(a, b)
-        return math.inf if route is None else route.hops
+        routes = self._routes_from(min(a, b))
+        if routes is None:
+            return 1
+        path = routes.paths.get(max(a, b))
+        return math.inf if path is None else len(path) - 1
 
     def copy_cost(self, home: int, remote: int) -> int | None:
         """Link-level ebits (``epr`` operations) one cat-entangled copy from QPU ``home`` to QPU

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -258,3 +259,17 @@ def test_lazy_routes_match_one_search_per_pair():
         found = {(a, b): network.route(a, b).path for a in range(k) for b in range(k)
                  if a != b and network.route(a, b) is not None}
         assert found == expected
+        fresh = Network(network.qpus, network.links)  # distances first, before any Route is built
+        assert all(fresh.distance(a, b) == (len(expected[(a, b)]) - 1 if (a, b) in expected else math.inf)
+                   for a in range(k) for b in range(k) if a != b)
+
+
+def test_distances_on_a_long_line_are_cheap():
+    """A 4-qubit circuit on a line of 200 QPUs: the all-pairs hop table reads path lengths, it builds
+    no route objects (40,000 of them, up to 199 hops each, took seconds)."""
+    from dqc_compiler.placement import distances
+
+    network = Network.from_spec("line:200x1")
+    table = distances(network)
+    assert table[0, 199] == 199 and table[57, 3] == 54
+    assert not network._tables()["routes"][0], "no Route was built"

@@ -116,10 +116,13 @@ def test_random_circuits_no_false_alarm_and_broken_caught(seed):
 @pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(5))
 def test_fuzz_chunk(chunk):
-    """200 cases of benchmarks/fuzz.py: no wrong output, no false alarm, no traceback."""
+    """200 cases of benchmarks/fuzz.py: no wrong output, no false alarm, no traceback, and every
+    deliberately broken copy that the exact cross-check finds wrong is caught by the verifier.
+    (A broken copy that passes where the output is too wide for the exact cross-check is not
+    counted: moving a gate can leave the circuit unchanged, as benchmarks/fuzz.md shows for case 194.)"""
     for index in range(chunk * 40, chunk * 40 + 40):
         record = fuzz.run_case(fuzz.draw(index, 0), exact_width=12)
-        labels = set(fuzz.classify(record)) - {"refused", "broken copy not caught"}
+        labels = set(fuzz.classify(record)) - {"refused", "broken copy passed (no exact cross-check)"}
         assert not labels, (index, labels, record.get("message"))
 
 

@@ -692,19 +692,48 @@ def test_ctrl_c_while_qiskit_loads_is_one_line_and_exit_130(monkeypatch, capsys)
         def __getattr__(self, name):
             raise KeyboardInterrupt
 
+    def exit_now(code):
+        raise SystemExit(code)
+
     monkeypatch.setitem(sys.modules, "dqc_compiler.cli", Interrupted("dqc_compiler.cli"))
-    assert entry.main(["compile", "x.qasm", "--qpus", "2"]) == 130
+    monkeypatch.setattr(entry.os, "_exit", exit_now)  # the real one would end pytest
+    with pytest.raises(SystemExit) as ended:
+        entry.main(["compile", "x.qasm", "--qpus", "2"])
+    assert ended.value.code == 130
     assert capsys.readouterr().err == "dqc: interrupted\n"
 
 
-def test_sigint_to_the_console_script_is_exit_130_without_traceback(tmp_path):
-    """A real SIGINT half a second in (while qiskit is still being imported, or just after)."""
+def test_ctrl_c_while_compiling_ends_the_console_script_with_130(monkeypatch, capsys):
+    """An interrupt handled by the command line also ends the process at once with 130 (not at the
+    mercy of interpreter shutdown, which may turn it into death by SIGINT)."""
+    from dqc_compiler import cli, entry
+
+    def exit_now(code):
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli, "main", lambda argv=None: cli.EXIT_INTERRUPTED)
+    monkeypatch.setattr(entry.os, "_exit", exit_now)
+    with pytest.raises(SystemExit) as ended:
+        entry.main(["compile", "x.qasm", "--qpus", "2"])
+    assert ended.value.code == 130
+    handlers = []
+    monkeypatch.setattr(cli, "main", lambda argv=None: 0)
+    monkeypatch.setattr(entry.signal, "signal", lambda sig, handler: handlers.append((sig, handler)))
+    assert entry.main(["compile", "x.qasm", "--qpus", "2"]) == 0
+    assert handlers == [(entry.signal.SIGINT, entry.signal.SIG_IGN)]  # done: a late Ctrl-C changes nothing
+
+
+@pytest.mark.parametrize("delay", [0.2, 2.0], ids=["importing", "compiling"])
+def test_sigint_to_the_console_script_is_exit_130_without_traceback(tmp_path, delay):
+    """A real SIGINT while qiskit is still being imported (0.2 s in), and while compiling (2 s into a
+    compile of about 5 s: the signal must not arrive after the work, when the output is already written)."""
     import signal
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "dqc_compiler.entry", "compile", str(QFT4), "--qpus", "2",
-                             "-o", str(tmp_path / "out.qasm")], stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    grover = ROOT / "benchmarks" / "circuits" / "grover_7.qasm"
+    proc = subprocess.Popen([sys.executable, "-m", "dqc_compiler.entry", "compile", str(grover), "--qpus", "4",
+                             "-O", "3", "-o", str(tmp_path / "out.qasm")], stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -43,7 +43,8 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.library import SaveAmplitudesSquared
 
 from .errors import DQCError
-from .passes import CheckSupportedInput, Normalise, SplitFinalMeasurements
+from .defer import defer
+from .passes import CheckSupportedInput, LowerControlFlow, Normalise, SplitConditionals, SplitFinalMeasurements
 
 #: Widest Choi check (reference + data + pooled comm qubits) run on the statevector method.
 CHOI_MAX_QUBITS = 16
@@ -187,6 +188,12 @@ def _verify(
     problems += _measurement_mismatches(original, distributed, final_measurements, measured, final)
     if problems:
         return Verdict(False, "contract", reason=problems[0])
+    unitary, body, extra, problems = defer(
+        unitary, body, distributed, initial, lambda c: _clbit_name(unitary, unitary.find_bit(c)),
+        lambda c: _clbit_name(distributed, distributed.find_bit(c)))
+    if problems:
+        return Verdict(False, "contract", reason=problems[0])
+    initial, final, n = initial + extra, final + extra, unitary.num_qubits
 
     pool = _pool_size(body, set(initial) | set(final))
     operations = len(body) + 2 * len(unitary.data)
@@ -321,7 +328,8 @@ def contract_violations(circuit: QuantumCircuit, data_qubits: set[Qubit] | None 
 
 
 def _prepare_original(original: QuantumCircuit) -> tuple[QuantumCircuit, list]:
-    manager = PassManager([CheckSupportedInput(), SplitFinalMeasurements(), Normalise()])
+    manager = PassManager([CheckSupportedInput(), LowerControlFlow(), SplitFinalMeasurements(), Normalise(),
+                           SplitConditionals()])
     unitary = manager.run(original)
     record = [(q, original.find_bit(c)) for q, c in manager.property_set["dqc_final_measurements"]]
     return unitary, record
@@ -345,15 +353,19 @@ def _positions(circuit: QuantumCircuit, layout: dict, key: str, n: int) -> list[
 
 
 def _split_final_measurements(circuit: QuantumCircuit, data: set[Qubit]) -> tuple[list, dict]:
-    """The circuit's instructions without the final measurements of data qubits, and those measurements."""
+    """The circuit's instructions without the final measurements of data qubits, and those
+    measurements. A measurement is final when nothing after it touches its qubit or its bit."""
     last = {}
     for position, instruction in enumerate(circuit.data):
         for q in instruction.qubits:
             last[q] = position
+        for c in instruction.clbits:
+            last[c] = position
     body, measured = [], {}
     for position, instruction in enumerate(circuit.data):
         q = instruction.qubits[0] if instruction.qubits else None
-        if instruction.operation.name == "measure" and q in data and last[q] == position:
+        if (instruction.operation.name == "measure" and q in data and last[q] == position
+                and last[instruction.clbits[0]] == position):
             measured[q] = instruction.clbits[0]
         else:
             body.append(instruction)

@@ -1,0 +1,142 @@
+"""Lower classical control to what the distribution handles: unrolled loops, one gate per single-bit ``if``."""
+
+from __future__ import annotations
+
+from qiskit.circuit import ClassicalRegister, Clbit, ForLoopOp, IfElseOp, QuantumCircuit
+from qiskit.dagcircuit import DAGCircuit
+from qiskit.transpiler.basepasses import TransformationPass
+
+from ..conditions import conditioned
+from ..errors import DQCError
+
+#: Most operations that unrolling the ``for`` loops of one circuit may produce.
+MAX_UNROLLED = 100_000
+_SKIPPED_IN_BODY = {"barrier", "delay", "id"}
+
+
+class LowerControlFlow(TransformationPass):
+    """Unroll ``for`` loops and rewrite every ``if`` as single-bit ``if`` statements of one gate each.
+
+    Classical bits start at 0, so a bit that no measurement can have written yet is known: a
+    register condition (``if (c == 5)``, as OpenQASM 2 and QASMBench's ``cc`` circuits write them)
+    only depends on the bits some earlier measurement wrote. It becomes a condition on the one
+    such bit, or the body runs always (or never). ``if (b) {A; B} else {C}`` becomes ``if (b) A;
+    if (b) B; if (!b) C`` — gates cannot change the bit in between. Raises :class:`DQCError` for a
+    condition that still depends on two or more measured bits (the output contract allows only
+    single-bit conditions) and for loops that would unroll to more than :data:`MAX_UNROLLED`
+    operations. Input without control flow is returned unchanged.
+    """
+
+    def run(self, dag: DAGCircuit) -> DAGCircuit:
+        if not any(node.name in ("if_else", "for_loop") for node in dag.op_nodes()):
+            return dag
+        out = dag.copy_empty_like()
+        lowering = _Lowering(out)
+        for position, node in enumerate(dag.topological_op_nodes()):
+            lowering.emit(node.op, tuple(node.qargs), tuple(node.cargs), f"operation {position} ('{node.op.name}')")
+        return out
+
+
+class SplitConditionals(TransformationPass):
+    """After :class:`~dqc_compiler.passes.Normalise`: one gate per ``if`` again (translating a
+    conditioned gate can give a body of several gates); identities and empty bodies go."""
+
+    def run(self, dag: DAGCircuit) -> DAGCircuit:
+        if not any(node.name == "if_else" and _needs_split(node.op) for node in dag.op_nodes()):
+            return dag
+        out = dag.copy_empty_like()
+        for node in dag.topological_op_nodes():
+            if node.name != "if_else":
+                out.apply_operation_back(node.op, node.qargs, node.cargs, check=False)
+                continue
+            bit, value = node.op.condition
+            body = node.op.blocks[0]
+            where = dict(zip(body.qubits, node.qargs))
+            for inner in body.data:
+                if inner.operation.name not in _SKIPPED_IN_BODY:
+                    out.apply_operation_back(*conditioned(inner.operation, [where[q] for q in inner.qubits], bit, value),
+                                             check=False)
+        return out
+
+
+def _needs_split(op: IfElseOp) -> bool:
+    body = op.blocks[0].data
+    return len(body) != 1 or body[0].operation.name in _SKIPPED_IN_BODY
+
+
+class _Lowering:
+    """The state of one lowering walk: the output DAG, the bits a measurement may have written."""
+
+    def __init__(self, out: DAGCircuit):
+        self.out = out
+        self.written: set[Clbit] = set()
+        self.unrolled = 0
+
+    def emit(self, op, qargs: tuple, cargs: tuple, where: str, cmap: dict | None = None) -> None:
+        """Emit ``op`` lowered; ``cmap`` maps the bits a nested condition names onto the output's."""
+        if isinstance(op, ForLoopOp):
+            self._unroll(op, qargs, cargs, where)
+        elif isinstance(op, IfElseOp):
+            self._lower_if(op, qargs, cargs, where, cmap or {})
+        else:
+            if op.name == "measure":
+                self.written.add(cargs[0])
+            self.out.apply_operation_back(op, qargs, cargs, check=False)
+
+    def _unroll(self, op: ForLoopOp, qargs: tuple, cargs: tuple, where: str) -> None:
+        indexset, parameter, body = op.params
+        self.unrolled += len(indexset) * len(body.data)
+        if self.unrolled > MAX_UNROLLED:
+            raise DQCError(f"{where}: unrolling the 'for' loops gives more than {MAX_UNROLLED} operations")
+        for value in indexset:
+            bound = body.assign_parameters({parameter: value}) if parameter is not None else body
+            self.out.global_phase += bound.global_phase
+            self._inline(bound, qargs, cargs, lambda inner, qubits, clbits, cmap: self.emit(inner, qubits, clbits, where, cmap))
+
+    def _lower_if(self, op: IfElseOp, qargs: tuple, cargs: tuple, where: str, cmap: dict) -> None:
+        target, value = op.condition
+        bits = [cmap.get(b, b) for b in ([target] if isinstance(target, Clbit) else list(target))]
+        value = int(value)
+        required = [(bit, (value >> i) & 1) for i, bit in enumerate(bits)]
+        always = isinstance(target, ClassicalRegister) and value >= 1 << len(bits)
+        live = []
+        for bit, want in required:
+            if bit in self.written:
+                live.append((bit, want))
+            elif want:  # a bit no measurement has written is 0
+                always = True
+        true_body = op.blocks[0]
+        false_body = op.blocks[1] if len(op.blocks) > 1 else None
+        if always:  # the condition can never hold
+            live, true_body, false_body = [], false_body, None
+        if len(live) > 1:
+            names = ", ".join(_name(self.out, bit) for bit, _ in live)
+            raise DQCError(f"{where}: the condition depends on {len(live)} measured bits ({names}); only conditions "
+                           "on one measured bit are supported (test one bit per 'if')")
+        for body, flip in ((true_body, 0), (false_body, 1)):
+            if body is None:
+                continue
+            if not live:
+                self._inline(body, qargs, cargs, self._plain)
+                continue
+            bit, want = live[0]
+            self._inline(body, qargs, cargs,
+                         lambda gate, qubits, _c, _m, b=bit, v=want ^ flip: self.out.apply_operation_back(
+                             *conditioned(gate, qubits, b, v), check=False))
+
+    def _plain(self, gate, qubits, clbits, _cmap) -> None:
+        self.out.apply_operation_back(gate, qubits, clbits, check=False)
+
+    @staticmethod
+    def _inline(body: QuantumCircuit, qargs: tuple, cargs: tuple, action) -> None:
+        qubits, clbits = dict(zip(body.qubits, qargs)), dict(zip(body.clbits, cargs))
+        for inner in body.data:
+            if inner.operation.name in _SKIPPED_IN_BODY:
+                continue
+            action(inner.operation, tuple(qubits[q] for q in inner.qubits), tuple(clbits[c] for c in inner.clbits),
+                   clbits)
+
+
+def _name(dag: DAGCircuit, bit: Clbit) -> str:
+    location = dag.find_bit(bit)
+    return f"{location.registers[0][0].name}[{location.registers[0][1]}]" if location.registers else f"#{location.index}"

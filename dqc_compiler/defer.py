@@ -68,47 +68,67 @@ class Deferral:
                     self.problems.append(f"{label} resets input qubit {qubit} {key[2] + 1} times, the original fewer")
                     continue
                 out.append((SwapGate(), [qubits[0], environment], []))
-            elif isinstance(op, IfElseOp) and _condition_name(op, name_of) in input_bits:
-                out += _controlled(op, qubits, latest.get(_condition_name(op, name_of)))
+            elif isinstance(op, IfElseOp) and _condition_bits(op, name_of, input_bits) is not None:
+                out += _controlled(op, qubits, _condition_bits(op, name_of, input_bits), latest)
             else:
                 out.append((op, qubits, clbits))
         return out
 
 
-def _condition_name(op: IfElseOp, name_of) -> str | None:
-    target = op.condition[0] if isinstance(op.condition, tuple) else None
-    if target is None:
-        return None
+def _condition_bits(op: IfElseOp, name_of, input_bits: set) -> list | None:
+    """The names of the bits an ``if`` tests with the value each must have, when they are the input's."""
+    target, value = op.condition
     bits = [target] if not hasattr(target, "size") else list(target)
-    return name_of(bits[0]) if len(bits) == 1 else None
+    names = [name_of(bit) for bit in bits]
+    if not all(name in input_bits for name in names):
+        return None
+    return [(name, (int(value) >> i) & 1) for i, name in enumerate(names)]
 
 
-def _controlled(op: IfElseOp, qubits: list, event: Qubit | None) -> list:
-    """The gates of ``op``'s branches controlled on ``event`` (a bit never written reads 0)."""
-    value = int(op.condition[1])
+def _controlled(op: IfElseOp, qubits: list, tests: list, latest: dict) -> list:
+    """The gates of ``op``'s branches controlled on the event qubits that hold the tested bits (a
+    bit never written reads 0, so it needs no control; one that cannot match empties the branch)."""
+    controls, possible = [], True
+    for name, want in tests:
+        event = latest.get(name)
+        if event is None:
+            possible = possible and want == 0
+        else:
+            controls.append((event, want))
+    if len(tests) > 1 and int(op.condition[1]) >= 1 << len(tests):
+        possible = False
     out = []
-    for block, wanted in zip(op.blocks, (value, 1 - value)):
+    for number, block in enumerate(op.blocks):
         if block is None:
             continue
         where = dict(zip(block.qubits, qubits))
-        for inner in block.data:
-            targets = [where[q] for q in inner.qubits]
-            if event is None:
-                if wanted == 0:
-                    out.append((inner.operation, targets, []))
-                continue
-            if not wanted:
-                out.append((XGate(), [event], []))
-            out.append((_control(inner.operation), [event, *targets], []))
-            if not wanted:
-                out.append((XGate(), [event], []))
+        gates = [(inner.operation, [where[q] for q in inner.qubits]) for inner in block.data
+                 if inner.operation.name not in ("barrier", "delay")]
+        if number == 0:
+            out += _under(gates, controls) if possible else []
+        else:  # the else branch: always, then undone where the condition holds
+            out += [(gate, targets, []) for gate, targets in gates]
+            if possible:
+                out += _under([(gate.inverse(), targets) for gate, targets in reversed(gates)], controls)
     return out
 
 
-def _control(gate):
-    """``gate`` controlled on one more qubit, as qiskit's own class where it has one (a gate
+def _under(gates: list, controls: list) -> list:
+    """``gates`` controlled on every ``(event qubit, value)`` of ``controls``."""
+    out = []
+    flips = [(XGate(), [event], []) for event, want in controls if not want]
+    for gate, targets in gates:
+        if controls:
+            out += flips + [(_control(gate, len(controls)), [e for e, _ in controls] + targets, [])] + flips
+        else:
+            out.append((gate, targets, []))
+    return out
+
+
+def _control(gate, count: int = 1):
+    """``gate`` controlled on ``count`` more qubits, as qiskit's own class where it has one (a gate
     ``control`` returns may lack a definition, which the simulator needs)."""
-    controlled = gate.control(1)
+    controlled = gate.control(count)
     if getattr(controlled, "_standard_gate", None) is not None:
         controlled = controlled.base_class(*controlled.params)
     return controlled

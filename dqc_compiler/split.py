@@ -4,9 +4,11 @@ A QPU's program holds its own register (data qubits, then comm qubits), every cl
 of the distributed circuit, and its operations in schedule order. Where the circuit has an
 ``epr``, each end's program has an ``epr_half`` on its comm qubit: "receive one half of the next
 ebit shared with that QPU". ``messages.json`` lists every ebit request and every classical
-message (a measured bit another QPU's ``if`` reads): who, which qubits or bits, after which
-operation of each program, and when. :func:`assemble` runs the programs against the messages,
-like a network would, and rebuilds one circuit: the test that the split is complete.
+message (a measured bit another QPU's ``if`` reads — a protocol's, or one of the input's own
+mid-circuit measurements; one message per value of the bit): who, which qubits or bits, after
+which operation of the sender's program, before which of the receiver's, and when.
+:func:`assemble` runs the programs against the messages, like a network would, and rebuilds one
+circuit: the test that the split is complete.
 """
 
 from __future__ import annotations
@@ -70,11 +72,11 @@ def split_programs(circuit: QuantumCircuit, timeline: list, network: Network) ->
         if slot.name != "measure":
             for bit in slot.cargs:
                 source = measured.get(bit)
-                if source is not None and source[0] != name and (bit, name) not in sent:
-                    sent.add((bit, name))
+                if source is not None and source[0] != name and (bit, name, source[1]) not in sent:
+                    sent.add((bit, name, source[1]))
                     messages.append({
                         "id": len(messages), "from": source[0], "to": name, "bit": _bit_name(circuit, bit),
-                        "after": source[1], "time": source[2],
+                        "after": source[1], "before": len(program.data), "time": source[2],
                         "arrives": source[2] + network.classical_latency(network.index(source[0]), network.index(name)),
                     })
         program.append(slot.op, slot.qargs, slot.cargs, copy=False)
@@ -148,7 +150,9 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
             register, index = program.find_bit(c).registers[0]
             clbit_of[(name, c)] = registers[register.name][index]
     # the bits a QPU may read only after a message, and the ebits in each QPU's order
-    waits = {(m["to"], m["bit"]): (m["from"], m["after"]) for m in messages["messages"]}
+    waits: dict = {}  # (receiver, bit) -> [(first op that reads the value, sender, sender's measure)]
+    for m in messages["messages"]:
+        waits.setdefault((m["to"], m["bit"]), []).append((m.get("before", 0), m["from"], m["after"]))
     expected = {name: [e["id"] for e in messages["ebits"] if name in {end["qpu"] for end in e["between"]}]
                 for name in names}
     pointer = {name: 0 for name in names}
@@ -169,7 +173,7 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
             return True
         for clbit in instruction.clbits:
             bit = bit_name(name, clbit)
-            sender = waits.get((name, bit))
+            sender = next((w[1:] for w in reversed(waits.get((name, bit), [])) if w[0] <= pointer[name]), None)
             if sender is None:
                 if bit not in measured_here[name]:
                     raise DQCError(f"{name}: operation {pointer[name]} reads {bit}, which no message delivers")

@@ -44,7 +44,7 @@ from qiskit_aer.library import SaveAmplitudesSquared
 
 from .errors import DQCError
 from .defer import defer
-from .passes import CheckSupportedInput, LowerControlFlow, Normalise, SplitConditionals, SplitFinalMeasurements
+from .passes import CheckSupportedInput, LowerControlFlow, Normalise, SplitFinalMeasurements
 
 #: Widest Choi check (reference + data + pooled comm qubits) run on the statevector method.
 CHOI_MAX_QUBITS = 16
@@ -328,8 +328,8 @@ def contract_violations(circuit: QuantumCircuit, data_qubits: set[Qubit] | None 
 
 
 def _prepare_original(original: QuantumCircuit) -> tuple[QuantumCircuit, list]:
-    manager = PassManager([CheckSupportedInput(), LowerControlFlow(), SplitFinalMeasurements(), Normalise(),
-                           SplitConditionals()])
+    manager = PassManager([CheckSupportedInput(), LowerControlFlow(conditions=False), SplitFinalMeasurements(),
+                           Normalise()])
     unitary = manager.run(original)
     record = [(q, original.find_bit(c)) for q, c in manager.property_set["dqc_final_measurements"]]
     return unitary, record

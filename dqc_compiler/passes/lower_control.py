@@ -6,7 +6,7 @@ from qiskit.circuit import ClassicalRegister, Clbit, ForLoopOp, IfElseOp, Quantu
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import TransformationPass
 
-from ..conditions import conditioned
+from ..conditions import MAX_CONDITION_BITS, conditioned, on_all
 from ..errors import DQCError
 
 #: Most operations that unrolling the ``for`` loops of one circuit may produce.
@@ -21,17 +21,23 @@ class LowerControlFlow(TransformationPass):
     register condition (``if (c == 5)``, as OpenQASM 2 and QASMBench's ``cc`` circuits write them)
     only depends on the bits some earlier measurement wrote. It becomes a condition on the one
     such bit, or the body runs always (or never). ``if (b) {A; B} else {C}`` becomes ``if (b) A;
-    if (b) B; if (!b) C`` — gates cannot change the bit in between. Raises :class:`DQCError` for a
-    condition that still depends on two or more measured bits (the output contract allows only
-    single-bit conditions) and for loops that would unroll to more than :data:`MAX_UNROLLED`
-    operations. Input without control flow is returned unchanged.
+    if (b) B; if (!b) C`` — gates cannot change the bit in between. A condition on several
+    measured bits (the output contract allows single-bit conditions only) is rewritten with group
+    commutators (:func:`~dqc_compiler.conditions.on_all`), up to
+    :data:`~dqc_compiler.conditions.MAX_CONDITION_BITS` bits. Raises :class:`DQCError` beyond
+    that and for loops that would unroll to more than :data:`MAX_UNROLLED` operations. Input
+    without control flow is returned unchanged.
     """
+
+    def __init__(self, conditions: bool = True):
+        super().__init__()
+        self.conditions = conditions
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         if not any(node.name in ("if_else", "for_loop") for node in dag.op_nodes()):
             return dag
         out = dag.copy_empty_like()
-        lowering = _Lowering(out)
+        lowering = _Lowering(out, self.conditions)
         for position, node in enumerate(dag.topological_op_nodes()):
             lowering.emit(node.op, tuple(node.qargs), tuple(node.cargs), f"operation {position} ('{node.op.name}')")
         return out
@@ -67,8 +73,9 @@ def _needs_split(op: IfElseOp) -> bool:
 class _Lowering:
     """The state of one lowering walk: the output DAG, the bits a measurement may have written."""
 
-    def __init__(self, out: DAGCircuit):
+    def __init__(self, out: DAGCircuit, conditions: bool = True):
         self.out = out
+        self.conditions = conditions
         self.written: set[Clbit] = set()
         self.unrolled = 0
 
@@ -76,8 +83,13 @@ class _Lowering:
         """Emit ``op`` lowered; ``cmap`` maps the bits a nested condition names onto the output's."""
         if isinstance(op, ForLoopOp):
             self._unroll(op, qargs, cargs, where)
-        elif isinstance(op, IfElseOp):
+        elif isinstance(op, IfElseOp) and (self.conditions or len(self._live(op, cmap or {})[0]) > 1):
             self._lower_if(op, qargs, cargs, where, cmap or {})
+        elif isinstance(op, IfElseOp):  # kept, its condition named in the output's bits
+            target, value = op.condition
+            op = op.replace_blocks(op.blocks)
+            op.condition = ((cmap or {}).get(target, target), value)
+            self.out.apply_operation_back(op, qargs, cargs, check=False)
         else:
             if op.name == "measure":
                 self.written.add(cargs[0])
@@ -93,26 +105,31 @@ class _Lowering:
             self.out.global_phase += bound.global_phase
             self._inline(bound, qargs, cargs, lambda inner, qubits, clbits, cmap: self.emit(inner, qubits, clbits, where, cmap))
 
-    def _lower_if(self, op: IfElseOp, qargs: tuple, cargs: tuple, where: str, cmap: dict) -> None:
+    def _live(self, op: IfElseOp, cmap: dict) -> tuple[list, bool]:
+        """The ``(bit, value)`` tests of ``op`` on bits a measurement may have written, and whether
+        the condition can never hold (a bit no measurement has written is 0)."""
         target, value = op.condition
         bits = [cmap.get(b, b) for b in ([target] if isinstance(target, Clbit) else list(target))]
         value = int(value)
-        required = [(bit, (value >> i) & 1) for i, bit in enumerate(bits)]
-        always = isinstance(target, ClassicalRegister) and value >= 1 << len(bits)
+        never = isinstance(target, ClassicalRegister) and value >= 1 << len(bits)
         live = []
-        for bit, want in required:
+        for i, bit in enumerate(bits):
+            want = (value >> i) & 1
             if bit in self.written:
                 live.append((bit, want))
-            elif want:  # a bit no measurement has written is 0
-                always = True
+            elif want:
+                never = True
+        return live, never
+
+    def _lower_if(self, op: IfElseOp, qargs: tuple, cargs: tuple, where: str, cmap: dict) -> None:
+        live, always = self._live(op, cmap)
         true_body = op.blocks[0]
         false_body = op.blocks[1] if len(op.blocks) > 1 else None
         if always:  # the condition can never hold
             live, true_body, false_body = [], false_body, None
         if len(live) > 1:
-            names = ", ".join(_name(self.out, bit) for bit, _ in live)
-            raise DQCError(f"{where}: the condition depends on {len(live)} measured bits ({names}); only conditions "
-                           "on one measured bit are supported (test one bit per 'if')")
+            self._lower_conjunction(true_body, false_body, live, qargs, cargs, where)
+            return
         for body, flip in ((true_body, 0), (false_body, 1)):
             if body is None:
                 continue
@@ -123,6 +140,25 @@ class _Lowering:
             self._inline(body, qargs, cargs,
                          lambda gate, qubits, _c, _m, b=bit, v=want ^ flip: self.out.apply_operation_back(
                              *conditioned(gate, qubits, b, v), check=False))
+
+    def _lower_conjunction(self, true_body, false_body, live, qargs, cargs, where) -> None:
+        """A condition on several measured bits: the true body under their conjunction (see
+        :func:`~dqc_compiler.conditions.on_all`); the false body always, then undone under it."""
+        if len(live) > MAX_CONDITION_BITS:
+            names = ", ".join(_name(self.out, bit) for bit, _ in live)
+            raise DQCError(f"{where}: the condition depends on {len(live)} measured bits ({names}); at most "
+                           f"{MAX_CONDITION_BITS} are supported")
+        for body, negated in ((true_body, False), (false_body, True)):
+            if body is None:
+                continue
+            gates = []
+            self._inline(body, qargs, cargs, lambda gate, qubits, _c, _m: gates.append((gate, qubits)))
+            if negated:
+                for gate, qubits in gates:
+                    self._plain(gate, qubits, (), None)
+                gates = [(gate.inverse(), qubits) for gate, qubits in reversed(gates)]
+            for op, qubits, clbits in on_all(gates, live):
+                self.out.apply_operation_back(op, qubits, clbits, check=False)
 
     def _plain(self, gate, qubits, clbits, _cmap) -> None:
         self.out.apply_operation_back(gate, qubits, clbits, check=False)

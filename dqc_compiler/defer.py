@@ -106,10 +106,13 @@ def _controlled(op: IfElseOp, qubits: list, tests: list, latest: dict) -> list:
                  if inner.operation.name not in ("barrier", "delay")]
         if number == 0:
             out += _under(gates, controls) if possible else []
-        else:  # the else branch: always, then undone where the condition holds
+        elif not possible:
             out += [(gate, targets, []) for gate, targets in gates]
-            if possible:
-                out += _under([(gate.inverse(), targets) for gate, targets in reversed(gates)], controls)
+        elif len(controls) == 1:  # as the compiler writes it: ``if (!b)`` (the same gates, for the Clifford images)
+            out += _under(gates, [(controls[0][0], 1 - controls[0][1])])
+        else:  # always, then undone where the condition holds
+            out += [(gate, targets, []) for gate, targets in gates]
+            out += _under([(gate.inverse(), targets) for gate, targets in reversed(gates)], controls)
     return out
 
 
@@ -128,7 +131,7 @@ def _under(gates: list, controls: list) -> list:
 def _control(gate, count: int = 1):
     """``gate`` controlled on ``count`` more qubits, as qiskit's own class where it has one (a gate
     ``control`` returns may lack a definition, which the simulator needs)."""
-    controlled = gate.control(count)
+    controlled = gate.control(count, annotated=False)
     if getattr(controlled, "_standard_gate", None) is not None:
         controlled = controlled.base_class(*controlled.params)
     return controlled

@@ -122,13 +122,14 @@ def _check_declared_size(text: str, source: str) -> None:
 MAX_UNROLLED_STATEMENTS = 100_000
 _FOR = re.compile(
     r"\bfor\s+(?:u?int(?:\s*\[\s*\d+\s*\])?\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+in\s+"
-    r"(?:\[\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]|\{([-\d\s,]+)\})\s*\{([^{}]*)\}")
+    r"(?:\[\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]|\{([-\d\s,]+)\})\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 
 
 def _unroll_for_loops(text: str, source: str) -> str:
     """``text`` with every ``for`` loop over a constant range or set (``[0:3]``, ``[0:2:8]``,
     ``{1, 4}``; ends inclusive, as OpenQASM 3 says) written out, innermost first; qiskit's importer
-    cannot index with a loop variable. Loops over anything else are left for the importer."""
+    cannot index with a loop variable. A body may hold blocks one level deep (``if (c) { x q[i]; }``).
+    Loops over anything else are left for the importer."""
     written = 0
     for _ in range(16):  # nesting depth
         match = _FOR.search(text)

@@ -206,7 +206,7 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
                         ebit_count[end] += 1
                     done += 2
                 else:
-                    operation = _rebind(instruction.operation, name, clbit_of, qubit_of)
+                    operation = _rebind(instruction, name, clbit_of, qubit_of)
                     combined.append(
                         operation,
                         [qubit_of[(name, q)] for q in instruction.qubits],
@@ -221,14 +221,17 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
     return combined
 
 
-def _rebind(operation, name: str, clbit_of: dict, qubit_of: dict):
-    """An ``if`` whose condition and body name the program's bits, renamed onto the combined circuit's."""
+def _rebind(instruction, name: str, clbit_of: dict, qubit_of: dict):
+    """An ``if`` whose condition names the program's bits, renamed onto the combined circuit's (its
+    body's bits stand, in order, for the instruction's)."""
+    operation = instruction.operation
     if operation.name != "if_else":
         return operation
     (bit, value) = operation.condition
     body = operation.blocks[0]
     new_bit = clbit_of[(name, bit)]
-    new_body = QuantumCircuit([qubit_of[(name, q)] for q in body.qubits], [clbit_of[(name, c)] for c in body.clbits])
+    new_body = QuantumCircuit([qubit_of[(name, q)] for q in instruction.qubits],
+                              [clbit_of[(name, c)] for c in instruction.clbits])
     for inner in body.data:
         new_body.append(inner.operation, [new_body.qubits[body.find_bit(q).index] for q in inner.qubits])
     from qiskit.circuit import IfElseOp  # noqa: PLC0415

@@ -15,7 +15,7 @@ from ..labels import bit_label
 _IGNORED = {"barrier", "delay"}
 #: What each refused control-flow operation is, for the message.
 _REFUSED_FLOW = {
-    "while_loop": "'while' loops run an unknown number of times",
+    "while_loop": "'while' loops are not supported (they run an unknown number of times)",
     "switch_case": "'switch' is not supported (write it as 'if' statements on single bits)",
     "break_loop": "'break' is not supported",
     "continue_loop": "'continue' is not supported",

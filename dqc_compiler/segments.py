@@ -122,7 +122,7 @@ def role_of(node: DAGOpNode, position: int, embed: bool = True, memo: dict | Non
 
 
 #: Operations after which no copy of their qubit is valid (both bases), whatever the state.
-_BREAK_ALL = {"measure", "reset"}
+_BREAK_ALL = frozenset({"measure", "reset"})
 
 
 def _kind(node: DAGOpNode) -> tuple:

@@ -400,10 +400,15 @@ def _one_bit_conditions(circuit: QuantumCircuit) -> QuantumCircuit:
         registers.append(single)
         new_bit[bit] = single[0]
 
+    layout = (circuit.metadata or {}).get("dqc_layout") or {}
+    qpus = {entry.get("qpu") for entry in layout.get("initial", []) if isinstance(entry, dict)}
     for register in circuit.cregs:
         if register.size == 1 or not any(bit in tested for bit in register):
             registers.append(register)
             continue
+        if qpus and register.name.rstrip("_") not in {f"{qpu}_m" for qpu in qpus}:
+            raise DQCError(f"OpenQASM 2 output: an 'if' tests one bit of the input's register '{register.name}', "
+                           "and OpenQASM 2 compares whole registers; write OpenQASM 3 or QPY instead")
         for index, bit in enumerate(register):
             own_register(bit, f"{register.name}{index}")
     for bit in circuit.clbits:  # OpenQASM 2 has no loose bits: a register for each

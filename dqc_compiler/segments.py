@@ -121,8 +121,7 @@ def role_of(node: DAGOpNode, position: int, embed: bool = True, memo: dict | Non
     return found
 
 
-#: Operations after which no copy of their qubit is valid (both bases), whatever the state.
-_BREAK_ALL = frozenset({"measure", "reset"})
+
 
 
 def _kind(node: DAGOpNode) -> tuple:
@@ -134,12 +133,16 @@ def _kind(node: DAGOpNode) -> tuple:
 
 
 def _role(node: DAGOpNode, position: int, embed: bool) -> Role:
-    """Measurement and reset break every copy of their qubit. (A Z-basis measurement would in fact
-    keep a Z copy — it commutes with the copy's Z parity — but nothing relies on that yet.) A
-    conditioned gate keeps a copy when its gate does; a flip is not embedded under a condition
-    (the copy would need the condition bit on its QPU), it breaks."""
-    if node.name in _BREAK_ALL:
+    """A reset breaks every copy of its qubit. A measurement breaks an X copy and keeps a Z copy:
+    ``a|0>|0> + b|1>|1>`` measured on the first qubit stays a copy of the outcome, and the
+    disentangler's ``z`` correction on the measured qubit is then a phase under a classical
+    condition (tests/test_dynamic_inputs.py verifies such outputs). A conditioned gate keeps a
+    copy when its gate does; a flip is not embedded under a condition (the copy would need the
+    condition bit on its QPU), it breaks."""
+    if node.name == "reset":
         return Role("break", "break")
+    if node.name == "measure":
+        return Role("keep", "break")
     op = node.op
     if node.name == "if_else":
         op, embed = body_gate(op), False

@@ -384,7 +384,7 @@ def test_known_zero_bits_reduce_a_register_condition_to_one_bit():
 
 
 # ---------------------------------------------------------------------- the burst model
-def test_measurement_and_reset_break_every_copy_and_conditions_keep_controls():
+def test_measurement_keeps_only_z_copies_reset_breaks_all_and_conditions_keep_controls():
     qc = QuantumCircuit(2, 1)
     qc.measure(0, 0)
     qc.reset(1)
@@ -392,13 +392,34 @@ def test_measurement_and_reset_break_every_copy_and_conditions_keep_controls():
         qc.cx(0, 1)
     lowered = PassManager([LowerControlFlow()]).run(qc)
     nodes = list(circuit_to_dag(lowered).topological_op_nodes())
-    for node in nodes[:2]:
-        role = role_of(node, 0)
-        assert (role.z, role.x) == ("break", "break")
+    measure, reset = sorted(nodes[:2], key=lambda node: node.name)
+    assert (role_of(measure, 0).z, role_of(measure, 0).x) == ("keep", "break")
+    assert (role_of(reset, 0).z, role_of(reset, 0).x) == ("break", "break")
     conditioned = nodes[2]
     assert role_of(conditioned, 0).z == "keep"  # the cx control
     assert role_of(conditioned, 1).x == "keep"  # the cx target, in the X basis
     assert role_of(conditioned, 1).z == "break"
+
+
+def test_a_z_copy_survives_a_measurement_of_its_qubit():
+    qc = QuantumCircuit(3, 1)
+    qc.h(0)
+    qc.ry(0.4, 1)
+    qc.ry(0.9, 2)
+    qc.cx(0, 1)
+    qc.measure(0, 0)
+    qc.cx(0, 2)
+    qc.cp(0.7, 0, 1)
+    result = dqc_compiler.compile(qc, Network.all_to_all(2, 2, 2), partition=[0, 1, 1])
+    assert result.report["cost"]["ebits"] == 1  # one Z copy of q0 serves the gates before and after
+    data = list(result.circuit.data)
+    assert data.index(next(i for i in data if i.operation.name == "measure" and bit_label(result.circuit, i.clbits[0])
+                           == "c[0]")) < max(k for k, i in enumerate(data) if i.operation.name == "cx")
+    for method in ("exact", "random", "stabilizer"):
+        assert verify(qc, result.circuit, method=method).equivalent
+    late = [k for k, i in enumerate(data) if i.operation.name == "cx"][-1]
+    moved = rebuild(result.circuit, data[:late] + [data[late].replace(qubits=data[late].qubits[::-1])] + data[late + 1:])
+    assert not verify(qc, moved, method="exact").equivalent
 
 
 def test_a_nonlocal_conditioned_gate_is_served_by_a_telegate_under_its_condition():

@@ -173,7 +173,9 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
             return True
         for clbit in instruction.clbits:
             bit = bit_name(name, clbit)
-            sender = next((w[1:] for w in reversed(waits.get((name, bit), [])) if w[0] <= pointer[name]), None)
+            sent_here = waits.get((name, bit), [])  # the latest value sent before this operation, else the first
+            sender = next((w[1:] for w in reversed(sent_here) if w[0] <= pointer[name]),
+                          sent_here[0][1:] if sent_here else None)
             if sender is None:
                 if bit not in measured_here[name]:
                     raise DQCError(f"{name}: operation {pointer[name]} reads {bit}, which no message delivers")

@@ -84,7 +84,7 @@ CASES = [
     ("qasm3-for-loop-too-long", {"f.qasm": H3 + "qubit[4] q;\nfor int i in [0:1000000000] { h q[0]; }\n"},
      ["compile", "f.qasm", "--qpus", "2"], r"f\.qasm:4: 'for' loop too long to unroll"),
     ("qasm3-while-loop", {"w.qasm": H3 + "qubit[2] q;\nbit c;\nwhile (c) { x q[0]; c = measure q[0]; }\n"},
-     ["compile", "w.qasm", "--qpus", "2"], r"w\.qasm: operation 1 \('while_loop' on .*\): 'while' loops are not supported"),
+     ["compile", "w.qasm", "--qpus", "2"], r"w\.qasm: operation 0 \('while_loop' on .*\): 'while' loops are not supported"),
     ("gate-nesting-1000-deep", {"deep.qasm": _deep_gates(1000)}, ["compile", "deep.qasm", "--qpus", "2"],
      r"deep\.qasm:\d+: gate 'g\d+' nests gate definitions"),
     ("condition-on-seven-measured-bits", {"m.qasm": H2 + "qreg q[8];\ncreg c[7];\nmeasure q[0] -> c[0];\n"

@@ -81,8 +81,11 @@ def controlled_on(op: Instruction, position: int) -> bool:
     for it on another QPU. Qiskit orders matrix indices little-endian: qubit ``position`` is bit
     ``position`` of the index.
     """
-    m = matrix(op)
-    dim = m.shape[0]
+    return block_diagonal_on(matrix(op), position)
+
+
+def block_diagonal_on(m: np.ndarray, position: int) -> bool:
+    """:func:`controlled_on` for a matrix ``m``: no entry couples the two states of qubit ``position``."""
     bit = 1 << position
     rows, cols = np.nonzero(np.abs(m) > _ATOL)
-    return bool(np.all((rows & bit) == (cols & bit))) and dim > bit
+    return bool(np.all((rows & bit) == (cols & bit))) and m.shape[0] > bit

@@ -124,7 +124,9 @@ def to_markdown(rows: list[dict], command: str) -> str:
         f"the network's 2 comm qubits per QPU, seed 1. *{UNLIMITED_COMM} comm*: the same with "
         f"{UNLIMITED_COMM} comm qubits per QPU (the published runs have no comm-qubit limit). "
         "Ratio = ours / best. Fresh instances of the same families (no published numbers): "
-        "`python benchmarks/pytket_families.py DIR && python benchmarks/pytket_dqc.py DIR`.",
+        "`python benchmarks/pytket_families.py DIR && python benchmarks/pytket_dqc.py DIR`. *verified*: the "
+        "verifier's own choice; `clifford/stabilizer` is exact on the Clifford cz_fraction circuits and checks "
+        "the Clifford-ised copy (the distribution logic) of the others (docs/verification.md).",
         "",
         f"| instance | n | network | best | default | ratio | {UNLIMITED_COMM} comm | ratio | compile s | verified |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",

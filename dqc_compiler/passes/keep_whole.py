@@ -112,9 +112,10 @@ def form_of_matrix(m: np.ndarray) -> Form | None:
     return form
 
 
-def _controlled_form(m: np.ndarray) -> Form | None:
-    """Block-diagonal on a qubit: locals on the other qubit only, one controlled gate, a phase on c."""
-    controls = [c for c in (0, 1) if block_diagonal_on(m, c)]
+def _controlled_form(m: np.ndarray, control: int | None = None) -> Form | None:
+    """Block-diagonal on a qubit (``control``, else the first that is): locals on the other qubit only,
+    one controlled gate, a phase on the control."""
+    controls = [c for c in (0, 1) if block_diagonal_on(m, c) and control in (None, c)]
     if not controls:
         return None
     control = controls[0]
@@ -168,7 +169,10 @@ def _controlled(v: np.ndarray, control: int, target: int) -> Form:
 def _schmidt_rank_2_form(m: np.ndarray) -> Form | None:
     """Weyl coordinates (a, 0, 0): ``exp(i a XX)`` is controlled in X on either qubit, so a basis change on
     one qubit makes the whole gate controlled on it; the qubit whose changes are simplest is chosen."""
-    weyl = TwoQubitWeylDecomposition(m)
+    try:
+        weyl = TwoQubitWeylDecomposition(m)
+    except Exception:  # noqa: BLE001 - qiskit refuses the matrix (not unitary enough): keep the old path
+        return None
     if not (_is_zero(weyl.b) and _is_zero(weyl.c)):
         return None
     best = None
@@ -178,7 +182,7 @@ def _schmidt_rank_2_form(m: np.ndarray) -> Form | None:
         after, before = k1 @ _H, _H @ k2
         lifted = [_lift(before.conj().T, control), _lift(after.conj().T, control)]
         core = lifted[1] @ m @ lifted[0]
-        inner = _controlled_form(core) if block_diagonal_on(core, control) else None
+        inner = _controlled_form(core, control)
         if inner is None:
             continue
         pre, pre_phase = _one_qubit(before, control)

@@ -194,12 +194,20 @@ def broken_copy(distributed: QuantumCircuit, rng: random.Random) -> tuple[Quantu
 # ---------------------------------------------------------------------- one case
 def run_case(case: dict, exact_width: int) -> dict:
     record = dict(case)
-    start = time.perf_counter()
     try:
         circuit, network = build(case)
     except DQCError as exc:
         record.update(outcome="refused", message=str(exc))
         return record
+    return check_case(record, circuit, network, exact_width)
+
+
+def check_case(record: dict, circuit: QuantumCircuit, network: Network, exact_width: int) -> dict:
+    """Compile ``circuit`` (seed ``record["index"]``, level ``record["level"]``; through an OpenQASM 3
+    file unless ``record["format"]`` is ``"object"``), check the contract, verify, cross-check exactly
+    up to ``exact_width`` qubits and try a broken copy; the findings are added to ``record``."""
+    case = record
+    start = time.perf_counter()
     try:
         result = compile_circuit(circuit, network, seed=case["index"], optimization_level=case["level"])
     except DQCError as exc:

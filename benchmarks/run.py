@@ -4,6 +4,7 @@
     python benchmarks/run.py --k 2 --only qft       # a subset, printed only (use --output to write)
     python benchmarks/run.py --skip-large           # without the QFT-300 / 30-QPU case
     python benchmarks/networks.py                   # the network section of results.md (line, ring, star, comm limits)
+    python benchmarks/pytket_dqc.py DIR --write     # the section on pytket-dqc's published instances
     python benchmarks/run.py --section optimum      # only the certified optimum; rewrites its section of results.md
 
 For every circuit and k = 2, 3, 4 (equal all-to-all QPUs of capacity ceil(n/k), 2 comm qubits each)
@@ -30,6 +31,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 import networks  # noqa: E402 - benchmarks/networks.py, the network section of results.md
+import pytket_dqc  # noqa: E402 - benchmarks/pytket_dqc.py, the section on pytket-dqc's instances
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -400,8 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (HERE / "results.md" if full_run and not args.skip_large else None)
     if output:
         keep = Path(output).read_text() if Path(output).exists() else ""
-        if networks.BEGIN in keep and networks.END in keep:  # the network section has its own runner
-            text += "\n" + keep[keep.index(networks.BEGIN): keep.index(networks.END) + len(networks.END)] + "\n"
+        for begin, end in ((networks.BEGIN, networks.END), (pytket_dqc.BEGIN, pytket_dqc.END)):
+            if begin in keep and end in keep:  # sections with their own runners
+                text += "\n" + keep[keep.index(begin): keep.index(end) + len(end)] + "\n"
         Path(output).write_text(text)
         if 0 in args.levels:
             plot(rows, Path(output).with_name("ebits_vs_k.png"))

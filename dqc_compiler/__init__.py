@@ -17,6 +17,7 @@ _EXPORTS = {
     "CompileResult": "pipeline",
     "compile": "pipeline",
     "generate_dqc_pass_manager": "pipeline",
+    "batch": "sweeps",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

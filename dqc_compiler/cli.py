@@ -182,7 +182,48 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"seconds the search may take (default: {DEFAULT_TIME_LIMIT:g})")
     bound.add_argument("--seed", type=_seed, default=None, help="seed of the heuristic warm start (default: 0)")
     bound.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_batch_parser(commands)
     return parser
+
+
+_BATCH_EPILOG = """\
+sweep file (YAML or JSON; paths relative to it):
+  circuits: ["circuits/qft_*.qasm", "grover_5.qasm"]
+  networks: ["qpus:4", "qpus:4,comm=64", "line:3", "nets/het.json"]
+  levels: [1, 2]           # default [2]
+  seeds: [0, 1]            # default [0]
+  partitioners: [metis]    # default [metis]
+  verify: false            # true: verification columns, as compile --verify
+
+examples:
+  dqc batch sweep.yaml -o sweep-out               # a local Dask cluster, one worker per core
+  dqc batch sweep.yaml -o sweep-out --workers 2
+  dqc batch sweep.yaml -o sweep-out --scheduler tcp://10.0.0.5:8786
+
+Writes OUT/runs/<run>.qasm and .json (as dqc compile -o/--report would), OUT/results.jsonl (a row
+per run as it finishes) and OUT/results.csv. Runs already in results.jsonl are skipped: rerun the
+same command to resume. A failed run keeps its error in its row and the sweep goes on; a run whose
+worker died is retried. See docs/batch.md.
+exit status: 0 every run compiled (and verified, with verify: true); 1 some run failed or was
+found not equivalent; 2 unusable sweep file; 3 internal error; 130 interrupted (finished rows are kept).
+"""
+
+
+def _add_batch_parser(commands) -> None:
+    batch = commands.add_parser(
+        "batch", help="compile a sweep (circuits x networks x levels x seeds) on Dask", epilog=_BATCH_EPILOG,
+        description="Compile every run of a sweep file on a Dask cluster into one results table.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    batch.add_argument("sweep", metavar="SWEEP", help="sweep file (.yaml, .yml or .json)")
+    batch.add_argument("-o", "--output", metavar="DIR", required=True,
+                       help="folder for runs/, results.jsonl and results.csv (created; reused to resume)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing Dask scheduler (tcp://HOST:PORT); default: a local cluster")
+    batch.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes of the local cluster (default: one per core, at most 8)")
+    batch.add_argument("--retry-failed", action="store_true", help="run again the runs whose row says error")
+    batch.add_argument("--json", action="store_true", help="print the summary as JSON")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _seed(text: str) -> int:
@@ -260,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return EXIT_BAD_INPUT
         with _only_json_on_stdout(getattr(args, "json", False)):
-            return {"compile": _compile, "verify": _verify, "simulate": _simulate, "bound": _bound}[args.command](args)
+            return {"compile": _compile, "verify": _verify, "simulate": _simulate, "bound": _bound,
+                    "batch": _batch}[args.command](args)
     except BrokenPipeError:  # `dqc compile --json | head`: the reader left; not an error of ours
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
@@ -607,6 +649,50 @@ def _bound(args) -> int:
         placed = {name: [q for q, p in enumerate(found.partition) if names[p] == name] for name in names}
         print("  placement: " + " | ".join(f"{name}: {' '.join(map(str, qs))}" for name, qs in placed.items() if qs))
     return EXIT_EQUIVALENT
+
+
+def _batch(args) -> int:
+    from .sweeps import run_sweep  # noqa: PLC0415 - Dask and pandas load only for sweeps
+
+    if args.workers is not None and args.workers < 1:
+        raise DQCError(f"--workers must be a positive integer, got {args.workers}")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise DQCError(f"{args.output}: -o needs a directory, and this is a file")
+    with _batch_progress(args) as progress:
+        rows = run_sweep(args.sweep, args.output, scheduler=args.scheduler, workers=args.workers,
+                         retry_failed=args.retry_failed, on_progress=progress)
+    failed = [r for r in rows if r.get("status") != "ok"]
+    different = [r for r in rows if r.get("equivalent") is False]
+    summary = {"runs": len(rows), "ok": len(rows) - len(failed), "failed": len(failed),
+               "not_equivalent": len(different), "table": os.path.join(args.output, "results.csv")}
+    if args.json:
+        print(dumps_json(summary))
+    else:
+        print(f"{summary['runs']} runs: {summary['ok']} compiled, {summary['failed']} failed"
+              + (f", {len(different)} not equivalent" if different else "") + f" -> {summary['table']}")
+        for row in failed[:5]:
+            _say(f"dqc: {Path(row['circuit']).name} on {row['network']} -O {row['level']} seed {row['seed']}: "
+                 f"{row.get('error') or 'failed'}")
+    return EXIT_EQUIVALENT if not failed and not different else EXIT_NOT_EQUIVALENT
+
+
+@contextlib.contextmanager
+def _batch_progress(args):
+    """A rich progress bar on a terminal (runs done / total); nothing when piped, --json or --quiet."""
+    if args.json or args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn  # noqa: PLC0415
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True)) as bar:
+        task = bar.add_task("compiling", total=None)
+
+        def update(done: int, total: int, row) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def _verify(args) -> int:

@@ -11,12 +11,15 @@ _ATOL = 1e-9
 #: One-qubit gates kept by normalisation (qiskit standard gates that Aer and OpenQASM 3 know).
 BASIS_1Q = ("id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx", "ry", "rz", "p", "u", "r")
 #: Two-qubit gates kept whole: each is controlled (block-diagonal) on at least one of its qubits,
-#: so one cat-entangled copy of that qubit can implement it.
+#: so one cat-entangled copy of that qubit can implement it. Any other two-qubit gate that is
+#: controlled, or of operator-Schmidt rank 2, is rewritten into one of these by its matrix (plus
+#: one-qubit gates) by :class:`~dqc_compiler.passes.keep_whole.KeepGatesWhole`.
 BASIS_2Q = ("cx", "cy", "cz", "ch", "cp", "crx", "cry", "crz", "cu", "csx", "cs", "csdg", "rzz")
 BASIS = BASIS_1Q + BASIS_2Q
 #: Gates on three qubits kept whole at optimisation level 2 and up: every qubit of each is
 #: controlled in some basis (the controls in Z, a ``ccx`` target in X), so the QPU that applies it
 #: needs one cat-entangled copy per remote qubit — 1 ebit for a Toffoli with both controls together.
+#: A three-qubit gate of another name whose matrix is exactly one of them (``mcphase(pi)``) becomes it.
 BASIS_3Q = ("ccx", "ccz")
 
 
@@ -81,8 +84,11 @@ def controlled_on(op: Instruction, position: int) -> bool:
     for it on another QPU. Qiskit orders matrix indices little-endian: qubit ``position`` is bit
     ``position`` of the index.
     """
-    m = matrix(op)
-    dim = m.shape[0]
+    return block_diagonal_on(matrix(op), position)
+
+
+def block_diagonal_on(m: np.ndarray, position: int) -> bool:
+    """:func:`controlled_on` for a matrix ``m``: no entry couples the two states of qubit ``position``."""
     bit = 1 << position
     rows, cols = np.nonzero(np.abs(m) > _ATOL)
-    return bool(np.all((rows & bit) == (cols & bit))) and dim > bit
+    return bool(np.all((rows & bit) == (cols & bit))) and m.shape[0] > bit

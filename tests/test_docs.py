@@ -13,7 +13,7 @@ from dqc_compiler.cli import build_parser
 from .conftest import ROOT
 
 #: Pages whose ```python blocks run, in order, as one script each (README's quick start is bash).
-RUNNABLE = ["README.md", "docs/api.md", "docs/passes.md", "docs/ci.md"]
+RUNNABLE = ["README.md", "docs/api.md", "docs/passes.md", "docs/ci.md", "docs/batch.md"]
 #: Pages whose printed outputs are shown and must stay true: after a ```python block, a plain
 #: ``` block with exactly what it prints (passes.md), or a ``# output`` comment on the print line
 #: or the line below it that starts with what that print writes (api.md).

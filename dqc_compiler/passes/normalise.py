@@ -10,6 +10,7 @@ from qiskit.transpiler.passes import BasisTranslator, Unroll3qOrMore, UnrollCust
 
 from ..errors import DQCError
 from ..gates import BASIS, BASIS_3Q
+from .keep_whole import KeepGatesWhole
 
 _DROPPED = {"barrier", "delay", "id"}
 
@@ -23,8 +24,12 @@ class Normalise(TransformationPass):
     the gates in ``if`` bodies are translated like the others. User-defined gates are inlined, gates
     on three or more qubits are unrolled, and the rest is translated with qiskit's equivalence
     library. Two-qubit gates that are controlled on a qubit (``cx``, ``cp``, ``crz``, ``rzz``, ...)
-    stay whole; others are translated into them (``swap`` -> three ``cx``, ``rxx`` -> ``h``, ``rzz``, ``h``).
-    With ``keep_multi``, ``ccx`` and ``ccz`` (:data:`~dqc_compiler.gates.BASIS_3Q`) stay whole too.
+    stay whole. Any other two-qubit gate that can be kept whole, decided from its matrix by
+    :class:`~dqc_compiler.passes.keep_whole.KeepGatesWhole` (``cu1`` -> ``cp``; operator-Schmidt
+    rank 2, such as ``rxx`` or ``ecr``, -> one-qubit gates and one controlled gate), is rewritten
+    so, before user gates are inlined and again after unrolling; the rest (``swap`` -> three ``cx``)
+    is translated. With ``keep_multi``, ``ccx`` and ``ccz`` (:data:`~dqc_compiler.gates.BASIS_3Q`)
+    stay whole too, and so does any three-qubit gate whose matrix is one of them.
     """
 
     def __init__(self, keep_multi: bool = False):
@@ -42,8 +47,10 @@ class Normalise(TransformationPass):
                     break
                 dag.remove_op_node(node)
         try:
+            dag = KeepGatesWhole(self.keep_multi).run(dag)  # by matrix, before user gates are inlined
             dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=basis).run(dag)
             dag = Unroll3qOrMore(basis_gates=basis).run(dag)
+            dag = KeepGatesWhole(self.keep_multi).run(dag)  # what unrolling left, e.g. cu1 in a definition
             dag = BasisTranslator(SessionEquivalenceLibrary, basis).run(dag)
         except TranspilerError as exc:
             raise DQCError(f"cannot decompose the input: {_first_line(str(exc))}") from None

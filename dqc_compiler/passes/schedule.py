@@ -63,9 +63,11 @@ class ScheduleCommunication(AnalysisPass):
         is_comm = {q: dag.find_bit(q).registers[0][1] >= data_counts[qpu_of[q]] for q in dag.qubits}
 
         nodes = list(dag.topological_op_nodes())
-        position = {node: i for i, node in enumerate(nodes)}
-        successors = {node: [s for s in dag.op_successors(node)] for node in nodes}
-        indegree = {node: sum(1 for _ in dag.op_predecessors(node)) for node in nodes}
+        # Keyed by node id: hashing a DAGOpNode may compare operations, and an ``if``'s body circuits
+        # are compared by converting them to DAGs (most of this pass's time on large outputs).
+        position = {node._node_id: i for i, node in enumerate(nodes)}
+        successors = {node._node_id: list(dag.op_successors(node)) for node in nodes}
+        indegree = {node._node_id: sum(1 for _ in dag.op_predecessors(node)) for node in nodes}
 
         def duration(node) -> float:
             qpus = sorted({qpu_of[q] for q in node.qargs})
@@ -78,10 +80,11 @@ class ScheduleCommunication(AnalysisPass):
                 return net.qpus[qpus[0]].measure_time
             return max(net.qpus[j].gate_time for j in qpus)
 
-        durations = {node: duration(node) for node in nodes}
+        durations = {node._node_id: duration(node) for node in nodes}
         tail = {}
         for node in reversed(nodes):
-            tail[node] = durations[node] + max((tail[s] for s in successors[node]), default=0.0)
+            key = node._node_id
+            tail[key] = durations[key] + max((tail[s._node_id] for s in successors[key]), default=0.0)
 
         ready: dict = {}  # qubit -> free from; clbit -> (time measured, QPU that measured it)
         read_at: dict = {}  # clbit -> latest start of an operation that read it
@@ -108,19 +111,23 @@ class ScheduleCommunication(AnalysisPass):
                     start = max(start, known)
             return start, data_free, source
 
+        def _entry(start: float, node) -> tuple:
+            """A heap entry: earliest start, then the longest remaining path, then circuit order."""
+            return (start, -tail[node._node_id], position[node._node_id], node)
+
         heap = []
         for node in nodes:
-            if not indegree[node]:
-                heapq.heappush(heap, (earliest(node)[0], -tail[node], position[node], node))
+            if not indegree[node._node_id]:
+                heapq.heappush(heap, _entry(earliest(node)[0], node))
         timeline: list[Slot] = []
         peak_rounds, makespan, wait_of = 0, 0.0, {}
         while heap:
             key, _, _, node = heapq.heappop(heap)
             start, data_free, source = earliest(node)
             if start > key:  # a link it needs was taken since it was queued
-                heapq.heappush(heap, (start, -tail[node], position[node], node))
+                heapq.heappush(heap, _entry(start, node))
                 continue
-            end = start + durations[node]
+            end = start + durations[node._node_id]
             for q in node.qargs:
                 if not is_comm[q] and start > ready.get(q, 0.0) and start > data_free:
                     wait_of[q] = wait_of.get(q, 0.0) + start - max(ready.get(q, 0.0), data_free)
@@ -140,10 +147,10 @@ class ScheduleCommunication(AnalysisPass):
             makespan = max(makespan, end)
             qpus = tuple(sorted({qpu_of[q] for q in node.qargs}))
             timeline.append(Slot(node.op, tuple(node.qargs), tuple(node.cargs), qpus, start, end, source))
-            for succ in successors[node]:
-                indegree[succ] -= 1
-                if not indegree[succ]:
-                    heapq.heappush(heap, (earliest(succ)[0], -tail[succ], position[succ], succ))
+            for succ in successors[node._node_id]:
+                indegree[succ._node_id] -= 1
+                if not indegree[succ._node_id]:
+                    heapq.heappush(heap, _entry(earliest(succ)[0], succ))
         timeline.sort(key=lambda s: s.start)  # stable: ties keep the order they were scheduled in
         self.property_set["dqc_timeline"] = timeline
         self.property_set["dqc_schedule"] = {

@@ -1,0 +1,26 @@
+// MQT Bench 2.3.0: get_benchmark("qft", BenchmarkLevel.INDEP, 5), written with qiskit.qasm2.dumps
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[5];
+creg meas[5];
+h q[4];
+cp(pi/2) q[4],q[3];
+h q[3];
+cp(pi/4) q[4],q[2];
+cp(pi/2) q[3],q[2];
+h q[2];
+cp(pi/8) q[4],q[1];
+cp(pi/4) q[3],q[1];
+cp(pi/2) q[2],q[1];
+h q[1];
+cp(pi/16) q[4],q[0];
+cp(pi/8) q[3],q[0];
+cp(pi/4) q[2],q[0];
+cp(pi/2) q[1],q[0];
+h q[0];
+barrier q[4],q[3],q[2],q[1],q[0];
+measure q[4] -> meas[0];
+measure q[3] -> meas[1];
+measure q[2] -> meas[2];
+measure q[1] -> meas[3];
+measure q[0] -> meas[4];

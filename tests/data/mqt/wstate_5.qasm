@@ -1,0 +1,28 @@
+// MQT Bench 2.3.0: get_benchmark("wstate", BenchmarkLevel.INDEP, 5), written with qiskit.qasm2.dumps
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[5];
+creg meas[5];
+ry(-pi/4) q[0];
+ry(-0.9553166181245093) q[1];
+ry(-pi/3) q[2];
+ry(-1.1071487177940904) q[3];
+x q[4];
+cz q[4],q[3];
+ry(1.1071487177940904) q[3];
+cz q[3],q[2];
+ry(pi/3) q[2];
+cz q[2],q[1];
+ry(0.9553166181245093) q[1];
+cz q[1],q[0];
+ry(pi/4) q[0];
+cx q[3],q[4];
+cx q[2],q[3];
+cx q[1],q[2];
+cx q[0],q[1];
+barrier q[0],q[1],q[2],q[3],q[4];
+measure q[0] -> meas[0];
+measure q[1] -> meas[1];
+measure q[2] -> meas[2];
+measure q[3] -> meas[3];
+measure q[4] -> meas[4];

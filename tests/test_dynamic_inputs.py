@@ -365,6 +365,33 @@ def test_conditions_on_several_bits_are_rewritten_exactly(bits, value, gate, wit
     assert not _same_branches(raw, broken)  # the check can fail
 
 
+@settings(max_examples=examples(20))
+@given(st.integers(2, 3), st.lists(st.integers(0, 7), min_size=2, max_size=5), st.sampled_from(["x", "ry", "cx"]))
+def test_a_run_of_register_conditions_on_one_gate_is_merged_exactly(bits, values, gate):
+    """``if(c==v1) g; if(c==v2) g; ...`` (values may repeat: a repeated value is not merged)."""
+    n = bits + 2
+    q, c = QuantumRegister(n, "q"), ClassicalRegister(bits, "c")
+    raw = QuantumCircuit(q, c)
+    for i in range(bits):
+        raw.h(i)
+        raw.measure(i, i)
+    for value in values:
+        with raw.if_test((c, value % (1 << bits))):
+            {"x": lambda: raw.x(n - 1), "ry": lambda: raw.ry(0.9, n - 1), "cx": lambda: raw.cx(n - 2, n - 1)}[gate]()
+    lowered = PassManager([LowerControlFlow()]).run(raw)
+    assert _same_branches(raw, lowered)
+
+
+def test_teleportation_with_register_conditions_needs_one_bit_per_correction():
+    qc = _named("teleport-qasm2")
+    result = dqc_compiler.compile(qc, qpus=2, partition=[0, 0, 1, 1])
+    corrections = [(bit_label(result.circuit, i.operation.condition[0]), i.operation.blocks[0].data[0].operation.name)
+                   for i in result.circuit.data if isinstance(i.operation, IfElseOp)
+                   and bit_label(result.circuit, i.operation.condition[0]).startswith("c[")]
+    assert sorted(corrections) == [("c[0]", "z"), ("c[1]", "x")]
+    assert verify(qc, result.circuit, method="exact").equivalent
+
+
 def test_commutator_is_exact():
     from qiskit.quantum_info import random_unitary
 

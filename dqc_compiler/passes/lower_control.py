@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from qiskit.circuit import ClassicalRegister, Clbit, ForLoopOp, IfElseOp, QuantumCircuit
+from qiskit.circuit import ClassicalRegister, Clbit, ForLoopOp, Gate, IfElseOp, QuantumCircuit
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import TransformationPass
 
 from ..conditions import MAX_CONDITION_BITS, conditioned, on_all
 from ..errors import DQCError
+from ..gates import op_key
 
 #: Most operations that unrolling the ``for`` loops of one circuit may produce.
 MAX_UNROLLED = 100_000
@@ -40,6 +41,7 @@ class LowerControlFlow(TransformationPass):
         lowering = _Lowering(out, self.conditions)
         for position, node in enumerate(dag.topological_op_nodes()):
             lowering.emit(node.op, tuple(node.qargs), tuple(node.cargs), f"operation {position} ('{node.op.name}')")
+        lowering.flush()
         return out
 
 
@@ -78,22 +80,81 @@ class _Lowering:
         self.conditions = conditions
         self.written: set[Clbit] = set()
         self.unrolled = 0
+        self.pending: tuple | None = None  # ((register, gate, qubits), members, values) waiting to be merged
 
     def emit(self, op, qargs: tuple, cargs: tuple, where: str, cmap: dict | None = None) -> None:
-        """Emit ``op`` lowered; ``cmap`` maps the bits a nested condition names onto the output's."""
+        """Emit ``op`` lowered; ``cmap`` maps the bits a nested condition names onto the output's.
+        Consecutive ``if (c == v) g`` on one register with the same gate and distinct values wait
+        in ``pending`` to be lowered together (see :meth:`flush`)."""
+        key = _group_key(op, qargs)
+        if key is not None and self.pending and self.pending[0] == key and int(op.condition[1]) not in self.pending[2]:
+            self.pending[1].append((op, qargs, cargs, where, cmap))
+            self.pending[2].add(int(op.condition[1]))
+            return
+        self.flush()
+        if key is not None:
+            self.pending = (key, [(op, qargs, cargs, where, cmap)], {int(op.condition[1])})
+            return
+        self._emit(op, qargs, cargs, where, cmap)
+
+    def flush(self) -> None:
+        """Lower the pending group: ``g`` runs when ``c`` takes one of the values (they exclude one
+        another), so when the values, on the bits a measurement may have written, are all settings
+        of some bits with the others fixed, ``g`` needs only a condition on the fixed ones
+        (``if(c==2) x; if(c==3) x`` after writing ``c[0]``, ``c[1]`` is ``if (c[1]) x``)."""
+        if not self.pending:
+            return
+        (register, same, qubits), members, values = self.pending
+        gate = same.gate
+        self.pending = None
+        literals, never = self._union(register, values) if len(members) > 1 else (None, False)
+        if never:
+            return
+        if literals is None:
+            for member in members:
+                self._emit(*member)
+        elif len(literals) <= 1 and not self.conditions:  # the verifier reads them as written
+            for op, qargs, cargs, _, cmap in members:
+                self._keep(op, qargs, cargs, cmap)
+        elif not literals:
+            self._plain(gate, qubits, (), None)
+        elif len(literals) == 1:
+            self.out.apply_operation_back(*conditioned(gate, qubits, *literals[0]), check=False)
+        else:
+            self._conjunction([(gate, qubits)], literals, members[0][3])
+
+    def _union(self, register: ClassicalRegister, values: set) -> tuple[list | None, bool]:
+        """The literals on written bits whose settings are exactly ``values`` (None when no such
+        literals exist), and whether no value can occur."""
+        live = [i for i, bit in enumerate(register) if bit in self.written]
+        settings = {tuple((v >> i) & 1 for i in live) for v in values
+                    if v < 1 << register.size and not any((v >> i) & 1 for i in range(register.size) if i not in live)}
+        if not settings:
+            return None, True
+        fixed = [j for j in range(len(live)) if len({s[j] for s in settings}) == 1]
+        if len(settings) != 1 << (len(live) - len(fixed)):
+            return None, False
+        first = next(iter(settings))
+        return [(register[live[j]], first[j]) for j in fixed], False
+
+    def _emit(self, op, qargs: tuple, cargs: tuple, where: str, cmap: dict | None = None) -> None:
         if isinstance(op, ForLoopOp):
             self._unroll(op, qargs, cargs, where)
         elif isinstance(op, IfElseOp) and (self.conditions or len(self._live(op, cmap or {})[0]) > 1):
             self._lower_if(op, qargs, cargs, where, cmap or {})
-        elif isinstance(op, IfElseOp):  # kept, its condition named in the output's bits
-            target, value = op.condition
-            op = op.replace_blocks(op.blocks)
-            op.condition = ((cmap or {}).get(target, target), value)
-            self.out.apply_operation_back(op, qargs, cargs, check=False)
+        elif isinstance(op, IfElseOp):
+            self._keep(op, qargs, cargs, cmap)
         else:
             if op.name == "measure":
                 self.written.add(cargs[0])
             self.out.apply_operation_back(op, qargs, cargs, check=False)
+
+    def _keep(self, op: IfElseOp, qargs: tuple, cargs: tuple, cmap: dict | None) -> None:
+        """``op`` as it is, its condition named in the output's bits."""
+        target, value = op.condition
+        op = op.replace_blocks(op.blocks)
+        op.condition = ((cmap or {}).get(target, target), value)
+        self.out.apply_operation_back(op, qargs, cargs, check=False)
 
     def _unroll(self, op: ForLoopOp, qargs: tuple, cargs: tuple, where: str) -> None:
         indexset, parameter, body = op.params
@@ -144,10 +205,6 @@ class _Lowering:
     def _lower_conjunction(self, true_body, false_body, live, qargs, cargs, where) -> None:
         """A condition on several measured bits: the true body under their conjunction (see
         :func:`~dqc_compiler.conditions.on_all`); the false body always, then undone under it."""
-        if len(live) > MAX_CONDITION_BITS:
-            names = ", ".join(_name(self.out, bit) for bit, _ in live)
-            raise DQCError(f"{where}: the condition depends on {len(live)} measured bits ({names}); at most "
-                           f"{MAX_CONDITION_BITS} are supported")
         for body, negated in ((true_body, False), (false_body, True)):
             if body is None:
                 continue
@@ -157,8 +214,15 @@ class _Lowering:
                 for gate, qubits in gates:
                     self._plain(gate, qubits, (), None)
                 gates = [(gate.inverse(), qubits) for gate, qubits in reversed(gates)]
-            for op, qubits, clbits in on_all(gates, live):
-                self.out.apply_operation_back(op, qubits, clbits, check=False)
+            self._conjunction(gates, live, where)
+
+    def _conjunction(self, gates: list, live: list, where: str) -> None:
+        if len(live) > MAX_CONDITION_BITS:
+            names = ", ".join(_name(self.out, bit) for bit, _ in live)
+            raise DQCError(f"{where}: the condition depends on {len(live)} measured bits ({names}); at most "
+                           f"{MAX_CONDITION_BITS} are supported")
+        for op, qubits, clbits in on_all(gates, live):
+            self.out.apply_operation_back(op, qubits, clbits, check=False)
 
     def _plain(self, gate, qubits, clbits, _cmap) -> None:
         self.out.apply_operation_back(gate, qubits, clbits, check=False)
@@ -171,6 +235,34 @@ class _Lowering:
                 continue
             action(inner.operation, tuple(qubits[q] for q in inner.qubits), tuple(clbits[c] for c in inner.clbits),
                    clbits)
+
+
+def _group_key(op, qargs: tuple) -> tuple | None:
+    """``(register, gate, qubits)`` of ``if (register == value) gate`` with no else branch, else None."""
+    if not isinstance(op, IfElseOp) or not isinstance(op.condition[0], ClassicalRegister):
+        return None
+    if len(op.blocks) > 1 and op.blocks[1] is not None and op.blocks[1].data:
+        return None
+    body = [inner for inner in op.blocks[0].data if inner.operation.name not in _SKIPPED_IN_BODY]
+    if len(body) != 1 or not isinstance(body[0].operation, Gate):
+        return None
+    where = dict(zip(op.blocks[0].qubits, qargs))
+    qubits = tuple(where[q] for q in body[0].qubits)
+    return op.condition[0], _Same(body[0].operation), qubits
+
+
+class _Same:
+    """A gate compared by name and parameters (the key of a group of ``if`` statements)."""
+
+    def __init__(self, gate: Gate):
+        self.gate = gate
+        self.key = op_key(gate)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
 
 def _name(dag: DAGCircuit, bit: Clbit) -> str:

@@ -184,7 +184,12 @@ def _verify(
     final = _positions(distributed, layout, "final", n)
 
     problems = contract_violations(distributed, data_qubits=set(initial) | set(final))
-    body, measured = _split_final_measurements(distributed, set(final))
+    expected = {(final[q], _clbit_name(original, location)) for q, location in final_measurements}
+    written = {_clbit_name(unitary, unitary.find_bit(i.clbits[0])) for i in unitary.data if i.operation.name == "measure"}
+    body, measured = _split_final_measurements(  # a bit the original writes mid-circuit: final only where expected
+        distributed, set(final),
+        lambda q, c: (q, _clbit_name(distributed, distributed.find_bit(c))) in expected
+        or _clbit_name(distributed, distributed.find_bit(c)) not in written)
     problems += _measurement_mismatches(original, distributed, final_measurements, measured, final)
     if problems:
         return Verdict(False, "contract", reason=problems[0])
@@ -352,9 +357,11 @@ def _positions(circuit: QuantumCircuit, layout: dict, key: str, n: int) -> list[
     return positions
 
 
-def _split_final_measurements(circuit: QuantumCircuit, data: set[Qubit]) -> tuple[list, dict]:
+def _split_final_measurements(circuit: QuantumCircuit, data: set[Qubit], final_here=None) -> tuple[list, dict]:
     """The circuit's instructions without the final measurements of data qubits, and those
-    measurements. A measurement is final when nothing after it touches its qubit or its bit."""
+    measurements. A measurement is final when nothing after it touches its qubit or its bit (and,
+    with ``final_here(qubit, clbit)``, when that says so: an absorbed final swap can leave a
+    mid-circuit measurement last on its qubit)."""
     last = {}
     for position, instruction in enumerate(circuit.data):
         for q in instruction.qubits:
@@ -365,7 +372,8 @@ def _split_final_measurements(circuit: QuantumCircuit, data: set[Qubit]) -> tupl
     for position, instruction in enumerate(circuit.data):
         q = instruction.qubits[0] if instruction.qubits else None
         if (instruction.operation.name == "measure" and q in data and last[q] == position
-                and last[instruction.clbits[0]] == position):
+                and last[instruction.clbits[0]] == position
+                and (final_here is None or final_here(q, instruction.clbits[0]))):
             measured[q] = instruction.clbits[0]
         else:
             body.append(instruction)

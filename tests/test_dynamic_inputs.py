@@ -449,6 +449,22 @@ def test_a_z_copy_survives_a_measurement_of_its_qubit():
     assert not verify(qc, moved, method="exact").equivalent
 
 
+def test_a_measurement_before_an_absorbed_final_swap_stays_mid_circuit():
+    qc = QuantumCircuit(3, 2)
+    qc.h(0)
+    qc.cx(0, 2)
+    qc.measure(0, 0)
+    qc.rx(0.3, 0)
+    qc.measure(1, 1)
+    qc.swap(0, 1)  # absorbed into the layout: the measurement of q0 is then last on its wire
+    result = dqc_compiler.compile(qc, qpus=2, partition=[0, 0, 1])
+    assert result.report["layout"]["final"] != result.report["layout"]["initial"]
+    assert verify(qc, result.circuit, method="exact").equivalent
+    data = list(result.circuit.data)
+    rx = next(k for k, i in enumerate(data) if i.operation.name == "rx")
+    assert not verify(qc, rebuild(result.circuit, data[:rx] + data[rx + 1:]), method="exact").equivalent
+
+
 def test_a_nonlocal_conditioned_gate_is_served_by_a_telegate_under_its_condition():
     qc = QuantumCircuit(2, 1)
     qc.h(0)

@@ -113,7 +113,7 @@ class _Lowering:
         if literals is None:
             for member in members:
                 self._emit(*member)
-        elif len(literals) <= 1 and not self.conditions:  # the verifier reads them as written
+        elif len(literals) == 1 and not self.conditions:  # the verifier reads them as written
             for op, qargs, cargs, _, cmap in members:
                 self._keep(op, qargs, cargs, cmap)
         elif not literals:
@@ -140,7 +140,7 @@ class _Lowering:
     def _emit(self, op, qargs: tuple, cargs: tuple, where: str, cmap: dict | None = None) -> None:
         if isinstance(op, ForLoopOp):
             self._unroll(op, qargs, cargs, where)
-        elif isinstance(op, IfElseOp) and (self.conditions or len(self._live(op, cmap or {})[0]) > 1):
+        elif isinstance(op, IfElseOp) and (self.conditions or self._constant_or_several(op, cmap or {})):
             self._lower_if(op, qargs, cargs, where, cmap or {})
         elif isinstance(op, IfElseOp):
             self._keep(op, qargs, cargs, cmap)
@@ -148,6 +148,13 @@ class _Lowering:
             if op.name == "measure":
                 self.written.add(cargs[0])
             self.out.apply_operation_back(op, qargs, cargs, check=False)
+
+    def _constant_or_several(self, op: IfElseOp, cmap: dict) -> bool:
+        """Whether ``op``'s condition is known (no written bit) or tests several written bits: the
+        two cases the verifier's view lowers as the compiler does (a known condition decides
+        whether a later reset is the first operation on its qubit, which normalisation drops)."""
+        live, never = self._live(op, cmap)
+        return never or len(live) != 1
 
     def _keep(self, op: IfElseOp, qargs: tuple, cargs: tuple, cmap: dict | None) -> None:
         """``op`` as it is, its condition named in the output's bits."""

@@ -23,6 +23,9 @@ Three checks, each of which a broken output fails:
 
 Before any simulation the contract is checked structurally: only ``epr`` and barriers may touch
 two QPUs (registers), ``if`` bodies stay in one QPU, final measurements land in the right bits.
+A dynamic-circuit original (mid-circuit measurement, reset, conditions on its own bits) is
+compared by deferred measurement (:mod:`dqc_compiler.defer`): both circuits become unitaries on
+extra event and environment qubits, and the checks run on those.
 """
 
 from __future__ import annotations

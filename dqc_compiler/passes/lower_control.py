@@ -22,12 +22,19 @@ class LowerControlFlow(TransformationPass):
     register condition (``if (c == 5)``, as OpenQASM 2 and QASMBench's ``cc`` circuits write them)
     only depends on the bits some earlier measurement wrote. It becomes a condition on the one
     such bit, or the body runs always (or never). ``if (b) {A; B} else {C}`` becomes ``if (b) A;
-    if (b) B; if (!b) C`` — gates cannot change the bit in between. A condition on several
-    measured bits (the output contract allows single-bit conditions only) is rewritten with group
-    commutators (:func:`~dqc_compiler.conditions.on_all`), up to
+    if (b) B; if (!b) C`` — gates cannot change the bit in between. A run of ``if (c == v) g`` on
+    one register with one gate and distinct values is merged first (see :meth:`_Lowering.flush`).
+    A condition that still tests several measured bits (the output contract allows single-bit
+    conditions only) is rewritten with group commutators
+    (:func:`~dqc_compiler.conditions.on_all`), up to
     :data:`~dqc_compiler.conditions.MAX_CONDITION_BITS` bits. Raises :class:`DQCError` beyond
     that and for loops that would unroll to more than :data:`MAX_UNROLLED` operations. Input
     without control flow is returned unchanged.
+
+    ``conditions=False`` is the verifier's view of the original: loops unrolled, and conditions
+    that test exactly one measured bit kept as written (the verifier then checks their rewrite);
+    the others are lowered as the compiler does, since the commutator rewrite drops a phase under
+    a classical condition, which no measurement can see but a check on deferred measurements would.
     """
 
     def __init__(self, conditions: bool = True):

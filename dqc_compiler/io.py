@@ -122,13 +122,14 @@ def _check_declared_size(text: str, source: str) -> None:
 MAX_UNROLLED_STATEMENTS = 100_000
 _FOR = re.compile(
     r"\bfor\s+(?:u?int(?:\s*\[\s*\d+\s*\])?\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+in\s+"
-    r"(?:\[\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]|\{([-\d\s,]+)\})\s*\{([^{}]*)\}")
+    r"(?:\[\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]|\{([-\d\s,]+)\})\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 
 
 def _unroll_for_loops(text: str, source: str) -> str:
     """``text`` with every ``for`` loop over a constant range or set (``[0:3]``, ``[0:2:8]``,
     ``{1, 4}``; ends inclusive, as OpenQASM 3 says) written out, innermost first; qiskit's importer
-    cannot index with a loop variable. Loops over anything else are left for the importer."""
+    cannot index with a loop variable. A body may hold blocks one level deep (``if (c) { x q[i]; }``).
+    Loops over anything else are left for the importer."""
     written = 0
     for _ in range(16):  # nesting depth
         match = _FOR.search(text)
@@ -399,10 +400,15 @@ def _one_bit_conditions(circuit: QuantumCircuit) -> QuantumCircuit:
         registers.append(single)
         new_bit[bit] = single[0]
 
+    layout = (circuit.metadata or {}).get("dqc_layout") or {}
+    qpus = {entry.get("qpu") for entry in layout.get("initial", []) if isinstance(entry, dict)}
     for register in circuit.cregs:
         if register.size == 1 or not any(bit in tested for bit in register):
             registers.append(register)
             continue
+        if qpus and register.name.rstrip("_") not in {f"{qpu}_m" for qpu in qpus}:
+            raise DQCError(f"OpenQASM 2 output: an 'if' tests one bit of the input's register '{register.name}', "
+                           "and OpenQASM 2 compares whole registers; write OpenQASM 3 or QPY instead")
         for index, bit in enumerate(register):
             own_register(bit, f"{register.name}{index}")
     for bit in circuit.clbits:  # OpenQASM 2 has no loose bits: a register for each

@@ -520,6 +520,10 @@ def simulate(
     start = time.perf_counter()
     ctx = _context(distributed, network, layout, timeline)
     unitary, record = _prepare_original(original)
+    dynamic = sorted({i.operation.name for i in unitary.data if i.operation.name in ("measure", "reset", "if_else")})
+    if dynamic:
+        raise DQCError(f"the original has {', '.join(dynamic)} before its end (a dynamic circuit): the noisy "
+                       "simulation compares against a unitary original only; 'dqc verify' checks such circuits")
     n = unitary.num_qubits
     if n != len(ctx.layout.get("initial", [])):
         raise DQCError(f"the layout lists {len(ctx.layout.get('initial', []))} input qubits but the original "

@@ -19,9 +19,11 @@ from .passes import (
     FixedPartition,
     GroupBursts,
     InsertTelegates,
+    LowerControlFlow,
     Normalise,
     PartitionQubits,
     ScheduleCommunication,
+    SplitConditionals,
     SplitFinalMeasurements,
 )
 from .passes.schedule import in_schedule_order
@@ -43,7 +45,7 @@ def generate_dqc_pass_manager(
 ) -> PassManager:
     """The distribution pipeline for ``network`` as a qiskit :class:`PassManager`.
 
-    check input -> final measurements aside -> (final swaps into the layout) -> normalise
+    check input -> lower control flow -> final measurements aside -> (final swaps into the layout) -> normalise
     -> interaction graph -> partition -> (commute) -> bursts -> telegates -> schedule -> cost.
     ``optimization_level`` (0-3, see :data:`LEVELS`) picks how hard it works for fewer ebits: its
     :class:`~dqc_compiler.settings.LevelSettings` are built here, once, and handed to the passes.
@@ -54,11 +56,12 @@ def generate_dqc_pass_manager(
     :mod:`dqc_compiler.passes`).
     """
     settings = settings_for(optimization_level, refine=refine)
-    passes = [CheckSupportedInput(), SplitFinalMeasurements()]
+    passes = [CheckSupportedInput(), LowerControlFlow(), SplitFinalMeasurements()]
     if settings.absorb_final_swaps:
         passes.append(AbsorbFinalSwaps())
     passes += [
         Normalise(keep_multi=keeps_multi(settings, network)),
+        SplitConditionals(),
         BuildInteractionGraph(),
         PartitionQubits(network, method=partitioner, seed=seed, settings=settings)
         if partition is None

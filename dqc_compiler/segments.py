@@ -19,8 +19,9 @@ import numpy as np
 from qiskit.circuit.library import HGate
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 
+from .conditions import body_gate
 from .errors import DQCError
-from .gates import matrix, node_key
+from .gates import matrix, node_key, op_key
 
 _ATOL = 1e-9
 _H = HGate().to_matrix()
@@ -113,16 +114,40 @@ def role_of(node: DAGOpNode, position: int, embed: bool = True, memo: dict | Non
     """
     if memo is None:
         return _role(node, position, embed)
-    key = (node_key(node), position, embed)
+    key = (_kind(node), position, embed)
     found = memo.get(key)
     if found is None:
         found = memo[key] = _role(node, position, embed)
     return found
 
 
+
+
+
+def _kind(node: DAGOpNode) -> tuple:
+    """The memo key of an operation's roles: :func:`~dqc_compiler.gates.node_key`, or that of the
+    gate of a lowered ``if`` (its blocks have no key of their own)."""
+    if node.name == "if_else":
+        return ("if_else", op_key(body_gate(node.op)))
+    return node_key(node)
+
+
 def _role(node: DAGOpNode, position: int, embed: bool) -> Role:
-    m = matrix(node.op)
-    n = node.op.num_qubits
+    """A reset breaks every copy of its qubit. A measurement breaks an X copy and keeps a Z copy:
+    ``a|0>|0> + b|1>|1>`` measured on the first qubit stays a copy of the outcome, and the
+    disentangler's ``z`` correction on the measured qubit is then a phase under a classical
+    condition (tests/test_dynamic_inputs.py verifies such outputs). A conditioned gate keeps a
+    copy when its gate does; a flip is not embedded under a condition (the copy would need the
+    condition bit on its QPU), it breaks."""
+    if node.name == "reset":
+        return Role("break", "break")
+    if node.name == "measure":
+        return Role("keep", "break")
+    op = node.op
+    if node.name == "if_else":
+        op, embed = body_gate(op), False
+    m = matrix(op)
+    n = op.num_qubits
     z = _block_structure(m, position)
     x = _block_structure(_conjugate_h(m, position, n), position)
     if not embed or n > 1:  # only one-qubit gates are embedded
@@ -175,7 +200,7 @@ class CircuitModel:
 
     def __init__(self, dag: DAGCircuit):
         self.dag = dag
-        self._size = dag.size()
+        self._size = dag.size(recurse=True)
         self._bursts: dict[tuple, BurstModel] = {}
         self._index: DagIndex | None = None
         #: Roles of gate kinds (see :func:`role_of`), shared by everything that reads this DAG.
@@ -193,7 +218,7 @@ class CircuitModel:
 
     def describes(self, dag: DAGCircuit) -> bool:
         """Whether this is the model of ``dag`` as it is now."""
-        return self.dag is dag and self._size == dag.size()
+        return self.dag is dag and self._size == dag.size(recurse=True)
 
     def bursts(self, bases: tuple[str, ...] = ("Z", "X"), embed: bool = True) -> BurstModel:
         """The :class:`BurstModel` of the DAG (see :func:`build_model`)."""

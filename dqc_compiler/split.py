@@ -4,9 +4,11 @@ A QPU's program holds its own register (data qubits, then comm qubits), every cl
 of the distributed circuit, and its operations in schedule order. Where the circuit has an
 ``epr``, each end's program has an ``epr_half`` on its comm qubit: "receive one half of the next
 ebit shared with that QPU". ``messages.json`` lists every ebit request and every classical
-message (a measured bit another QPU's ``if`` reads): who, which qubits or bits, after which
-operation of each program, and when. :func:`assemble` runs the programs against the messages,
-like a network would, and rebuilds one circuit: the test that the split is complete.
+message (a measured bit another QPU's ``if`` reads — a protocol's, or one of the input's own
+mid-circuit measurements; one message per value of the bit): who, which qubits or bits, after
+which operation of the sender's program, before which of the receiver's, and when.
+:func:`assemble` runs the programs against the messages, like a network would, and rebuilds one
+circuit: the test that the split is complete.
 """
 
 from __future__ import annotations
@@ -70,11 +72,11 @@ def split_programs(circuit: QuantumCircuit, timeline: list, network: Network) ->
         if slot.name != "measure":
             for bit in slot.cargs:
                 source = measured.get(bit)
-                if source is not None and source[0] != name and (bit, name) not in sent:
-                    sent.add((bit, name))
+                if source is not None and source[0] != name and (bit, name, source[1]) not in sent:
+                    sent.add((bit, name, source[1]))
                     messages.append({
                         "id": len(messages), "from": source[0], "to": name, "bit": _bit_name(circuit, bit),
-                        "after": source[1], "time": source[2],
+                        "after": source[1], "before": len(program.data), "time": source[2],
                         "arrives": source[2] + network.classical_latency(network.index(source[0]), network.index(name)),
                     })
         program.append(slot.op, slot.qargs, slot.cargs, copy=False)
@@ -148,7 +150,9 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
             register, index = program.find_bit(c).registers[0]
             clbit_of[(name, c)] = registers[register.name][index]
     # the bits a QPU may read only after a message, and the ebits in each QPU's order
-    waits = {(m["to"], m["bit"]): (m["from"], m["after"]) for m in messages["messages"]}
+    waits: dict = {}  # (receiver, bit) -> [(first op that reads the value, sender, sender's measure)]
+    for m in messages["messages"]:
+        waits.setdefault((m["to"], m["bit"]), []).append((m.get("before", 0), m["from"], m["after"]))
     expected = {name: [e["id"] for e in messages["ebits"] if name in {end["qpu"] for end in e["between"]}]
                 for name in names}
     pointer = {name: 0 for name in names}
@@ -169,7 +173,9 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
             return True
         for clbit in instruction.clbits:
             bit = bit_name(name, clbit)
-            sender = waits.get((name, bit))
+            sent_here = waits.get((name, bit), [])  # the latest value sent before this operation, else the first
+            sender = next((w[1:] for w in reversed(sent_here) if w[0] <= pointer[name]),
+                          sent_here[0][1:] if sent_here else None)
             if sender is None:
                 if bit not in measured_here[name]:
                     raise DQCError(f"{name}: operation {pointer[name]} reads {bit}, which no message delivers")
@@ -202,7 +208,7 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
                         ebit_count[end] += 1
                     done += 2
                 else:
-                    operation = _rebind(instruction.operation, name, clbit_of, qubit_of)
+                    operation = _rebind(instruction, name, clbit_of, qubit_of)
                     combined.append(
                         operation,
                         [qubit_of[(name, q)] for q in instruction.qubits],
@@ -217,14 +223,17 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
     return combined
 
 
-def _rebind(operation, name: str, clbit_of: dict, qubit_of: dict):
-    """An ``if`` whose condition and body name the program's bits, renamed onto the combined circuit's."""
+def _rebind(instruction, name: str, clbit_of: dict, qubit_of: dict):
+    """An ``if`` whose condition names the program's bits, renamed onto the combined circuit's (its
+    body's bits stand, in order, for the instruction's)."""
+    operation = instruction.operation
     if operation.name != "if_else":
         return operation
     (bit, value) = operation.condition
     body = operation.blocks[0]
     new_bit = clbit_of[(name, bit)]
-    new_body = QuantumCircuit([qubit_of[(name, q)] for q in body.qubits], [clbit_of[(name, c)] for c in body.clbits])
+    new_body = QuantumCircuit([qubit_of[(name, q)] for q in instruction.qubits],
+                              [clbit_of[(name, c)] for c in instruction.clbits])
     for inner in body.data:
         new_body.append(inner.operation, [new_body.qubits[body.find_bit(q).index] for q in inner.qubits])
     from qiskit.circuit import IfElseOp  # noqa: PLC0415

@@ -23,6 +23,9 @@ Three checks, each of which a broken output fails:
 
 Before any simulation the contract is checked structurally: only ``epr`` and barriers may touch
 two QPUs (registers), ``if`` bodies stay in one QPU, final measurements land in the right bits.
+A dynamic-circuit original (mid-circuit measurement, reset, conditions on its own bits) is
+compared by deferred measurement (:mod:`dqc_compiler.defer`): both circuits become unitaries on
+extra event and environment qubits, and the checks run on those.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.library import SaveAmplitudesSquared
 
 from .errors import DQCError
-from .passes import CheckSupportedInput, Normalise, SplitFinalMeasurements
+from .defer import defer
+from .passes import CheckSupportedInput, LowerControlFlow, Normalise, SplitFinalMeasurements
 
 #: Widest Choi check (reference + data + pooled comm qubits) run on the statevector method.
 CHOI_MAX_QUBITS = 16
@@ -183,10 +187,21 @@ def _verify(
     final = _positions(distributed, layout, "final", n)
 
     problems = contract_violations(distributed, data_qubits=set(initial) | set(final))
-    body, measured = _split_final_measurements(distributed, set(final))
+    expected = {(final[q], _clbit_name(original, location)) for q, location in final_measurements}
+    written = {_clbit_name(unitary, unitary.find_bit(i.clbits[0])) for i in unitary.data if i.operation.name == "measure"}
+    body, measured = _split_final_measurements(  # a bit the original writes mid-circuit: final only where expected
+        distributed, set(final),
+        lambda q, c: (q, _clbit_name(distributed, distributed.find_bit(c))) in expected
+        or _clbit_name(distributed, distributed.find_bit(c)) not in written)
     problems += _measurement_mismatches(original, distributed, final_measurements, measured, final)
     if problems:
         return Verdict(False, "contract", reason=problems[0])
+    unitary, body, extra, problems = defer(
+        unitary, body, distributed, initial, lambda c: _clbit_name(unitary, unitary.find_bit(c)),
+        lambda c: _clbit_name(distributed, distributed.find_bit(c)))
+    if problems:
+        return Verdict(False, "contract", reason=problems[0])
+    initial, final, n = initial + extra, final + extra, unitary.num_qubits
 
     pool = _pool_size(body, set(initial) | set(final))
     operations = len(body) + 2 * len(unitary.data)
@@ -321,7 +336,8 @@ def contract_violations(circuit: QuantumCircuit, data_qubits: set[Qubit] | None 
 
 
 def _prepare_original(original: QuantumCircuit) -> tuple[QuantumCircuit, list]:
-    manager = PassManager([CheckSupportedInput(), SplitFinalMeasurements(), Normalise()])
+    manager = PassManager([CheckSupportedInput(), LowerControlFlow(conditions=False), SplitFinalMeasurements(),
+                           Normalise()])
     unitary = manager.run(original)
     record = [(q, original.find_bit(c)) for q, c in manager.property_set["dqc_final_measurements"]]
     return unitary, record
@@ -344,16 +360,23 @@ def _positions(circuit: QuantumCircuit, layout: dict, key: str, n: int) -> list[
     return positions
 
 
-def _split_final_measurements(circuit: QuantumCircuit, data: set[Qubit]) -> tuple[list, dict]:
-    """The circuit's instructions without the final measurements of data qubits, and those measurements."""
+def _split_final_measurements(circuit: QuantumCircuit, data: set[Qubit], final_here=None) -> tuple[list, dict]:
+    """The circuit's instructions without the final measurements of data qubits, and those
+    measurements. A measurement is final when nothing after it touches its qubit or its bit (and,
+    with ``final_here(qubit, clbit)``, when that says so: an absorbed final swap can leave a
+    mid-circuit measurement last on its qubit)."""
     last = {}
     for position, instruction in enumerate(circuit.data):
         for q in instruction.qubits:
             last[q] = position
+        for c in instruction.clbits:
+            last[c] = position
     body, measured = [], {}
     for position, instruction in enumerate(circuit.data):
         q = instruction.qubits[0] if instruction.qubits else None
-        if instruction.operation.name == "measure" and q in data and last[q] == position:
+        if (instruction.operation.name == "measure" and q in data and last[q] == position
+                and last[instruction.clbits[0]] == position
+                and (final_here is None or final_here(q, instruction.clbits[0]))):
             measured[q] = instruction.clbits[0]
         else:
             body.append(instruction)

@@ -61,8 +61,8 @@ def _bad_compile_cases(tmp: Path):
     bad3 = write(tmp / "bad3.qasm", QASM3_HEADER + "qubit[2] q;\nh q[0]\ncx q[0], q[1];\n")
     undef2 = write(tmp / "undef2.qasm", QASM2_HEADER + "qreg q[2];\nh q[0];\nfoo q[0];\n")
     undef3 = write(tmp / "undef3.qasm", QASM3_HEADER + "qubit[2] q;\nh q[0];\nfoo q[0];\n")
-    mid = write(tmp / "mid.qasm", QASM2_HEADER + "qreg q[2];\ncreg c[2];\nh q[0];\nmeasure q[0] -> c[0];\n"
-                "cx q[0],q[1];\nmeasure q[1] -> c[1];\n")
+    loop = write(tmp / "loop.qasm", QASM3_HEADER + "qubit[2] q;\nbit[1] c;\nh q[0];\nc[0] = measure q[0];\n"
+                 "while (c[0]) { x q[0]; c[0] = measure q[0]; }\ncx q[0], q[1];\n")
     small = write(tmp / "small.json", json.dumps({"qpus": [{"name": "a", "data_qubits": 1},
                                                            {"name": "b", "data_qubits": 2}]}))
     malformed = write(tmp / "malformed.json", '{\n  "qpus": [\n    {"name": "a" "data_qubits": 4}\n  ]\n}\n')
@@ -92,7 +92,7 @@ def _bad_compile_cases(tmp: Path):
         ("network-not-an-object", [QFT4, "--network", array], ["array.json", "object"]),
         ("network-without-qpus", [QFT4, "--network", no_qpus], ["noqpus.json", "qpus"]),
         ("network-missing", [QFT4, "--network", tmp / "absent.json"], ["absent.json", "not found"]),
-        ("mid-circuit-measurement", [mid, "--qpus", 2], ["mid.qasm", "mid-circuit measurement"]),
+        ("while-loop", [loop, "--qpus", 2], ["loop.qasm", "'while' loops are not supported"]),
         ("no-comm-qubits", [QFT4, "--qpus", 2, "--comm-qubits", 0], ["qft_noswap_4.qasm", "comm qubits"]),
     ]
 
@@ -101,7 +101,7 @@ BAD_COMPILE_IDS = [
     "missing-input", "input-is-directory", "empty-input", "qasm2-syntax", "qasm3-syntax",
     "qasm2-undefined-gate", "qasm3-undefined-gate", "qpus-zero", "qpus-negative", "comm-qubits-negative",
     "network-too-small", "network-malformed-json", "network-qpu-named-twice", "network-unknown-link-end",
-    "network-not-an-object", "network-without-qpus", "network-missing", "mid-circuit-measurement", "no-comm-qubits",
+    "network-not-an-object", "network-without-qpus", "network-missing", "while-loop", "no-comm-qubits",
 ]
 
 

@@ -134,19 +134,27 @@ def test_too_big_for_network():
         compile(QuantumCircuit(5), Network.all_to_all(2, 2))
 
 
-def test_mid_circuit_measurement_is_refused():
+def test_mid_circuit_measurement_is_compiled():
     qc = QuantumCircuit(2, 1)
+    qc.h(0)
     qc.measure(0, 0)
     qc.h(0)
-    with pytest.raises(DQCError, match="mid-circuit measurement"):
-        compile(qc, qpus=2)
+    qc.cx(0, 1)
+    result = compile(qc, qpus=2)
+    assert verify(qc, result.circuit, result.report["layout"]).equivalent
 
 
-def test_classically_controlled_input_is_refused():
+def test_classically_controlled_input_is_compiled_and_while_is_refused():
     qc = QuantumCircuit(2, 1)
+    qc.h(0)
+    qc.measure(0, 0)
     with qc.if_test((qc.clbits[0], 1)):
         qc.x(1)
-    with pytest.raises(DQCError, match="classically controlled"):
+    result = compile(qc, qpus=2)
+    assert verify(qc, result.circuit, result.report["layout"]).equivalent
+    with qc.while_loop((qc.clbits[0], 1)):
+        qc.measure(0, 0)
+    with pytest.raises(DQCError, match="'while' loops"):
         compile(qc, qpus=2)
 
 

@@ -18,6 +18,7 @@ They talk through these ``property_set`` keys (documented in docs/passes.md):
 """
 
 from .check_input import CheckSupportedInput
+from .lower_control import LowerControlFlow, SplitConditionals
 from .final_measurements import SplitFinalMeasurements
 from .final_swaps import AbsorbFinalSwaps
 from .normalise import Normalise
@@ -32,6 +33,8 @@ from .cost import CountCost
 
 __all__ = [
     "CheckSupportedInput",
+    "LowerControlFlow",
+    "SplitConditionals",
     "SplitFinalMeasurements",
     "AbsorbFinalSwaps",
     "Normalise",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cmath
 
-from qiskit.circuit import ControlFlowOp, ParameterExpression
+from qiskit.circuit import ClassicalRegister, Clbit, ControlFlowOp, ForLoopOp, IfElseOp, ParameterExpression
 from qiskit.circuit.library import UnitaryGate
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import AnalysisPass
@@ -13,53 +13,75 @@ from ..errors import DQCError
 from ..labels import bit_label
 
 _IGNORED = {"barrier", "delay"}
+#: What each refused control-flow operation is, for the message.
+_REFUSED_FLOW = {
+    "while_loop": "'while' loops are not supported (they run an unknown number of times)",
+    "switch_case": "'switch' is not supported (write it as 'if' statements on single bits)",
+    "break_loop": "'break' is not supported",
+    "continue_loop": "'continue' is not supported",
+    "box": "'box' is not supported",
+}
 
 
 class CheckSupportedInput(AnalysisPass):
     """Raise :class:`DQCError` for operations whose distribution is not implemented.
 
     Supported: unitary gates of any width (they are decomposed later), ``barrier`` and ``delay``
-    (dropped), ``reset`` as the first operation on a qubit (a no-op, dropped), and ``measure`` as
-    the last operation on a qubit (kept: the output measures the qubit where it ends up).
-    Refused, with the operation and its qubit named: mid-circuit measurement, a later reset,
-    classically controlled or other control-flow operations, and non-unitary instructions.
+    (dropped), ``measure`` and ``reset`` anywhere, ``if``/``else`` on a classical bit or a
+    register compared with a value whose bodies hold only gates, and ``for`` loops (unrolled by
+    :class:`~dqc_compiler.passes.LowerControlFlow`) over such operations. Refused, with the
+    operation and its qubits named: ``while``, ``switch`` and other control flow, conditions that
+    are classical expressions, a measurement or reset inside an ``if`` body, and non-unitary
+    instructions.
     """
 
     def run(self, dag: DAGCircuit) -> None:
         if dag.num_qubits() == 0:
             raise DQCError("the circuit has no qubits: nothing to distribute")
-        final, initial = set(), set()
-        for qubit in dag.qubits:
-            wire = [n for n in dag.nodes_on_wire(qubit, only_ops=True) if n.name not in _IGNORED]
-            if wire and wire[-1].name == "measure":
-                final.add(wire[-1])
-            for node in wire:
-                if node.name != "reset":
-                    break
-                initial.add(node)
-        measured = set()
         for position, node in enumerate(dag.topological_op_nodes()):
-            op = node.op
-            where = f"operation {position} ('{op.name}' on {', '.join(bit_label(dag, q) for q in node.qargs)})"
-            if isinstance(op, ControlFlowOp) or getattr(op, "condition", None) is not None:
-                raise DQCError(f"{where}: classically controlled operations in the input are not supported yet")
-            if op.name in _IGNORED:
-                continue
-            if op.name == "measure":
-                if node not in final:
-                    raise DQCError(f"{where}: mid-circuit measurement is not supported yet (only final measurements)")
-                if node.cargs[0] in measured:
-                    raise DQCError(f"{where}: {bit_label(dag, node.cargs[0])} is measured twice")
-                measured.add(node.cargs[0])
-                continue
-            if op.name == "reset":
-                if node not in initial:
-                    raise DQCError(f"{where}: reset after other operations is not supported yet")
-                continue
-            if node.cargs or (not _standard(op) and op.definition is None):
-                raise DQCError(f"{where}: not a unitary gate and has no definition (an 'opaque' gate cannot be "
-                               "distributed: define it with 'gate')")
-            _check_parameters(op, where)
+            where = f"operation {position} ('{node.op.name}' on {', '.join(bit_label(dag, q) for q in node.qargs)})"
+            check_operation(node.op, where)
+
+
+def check_operation(op, where: str, in_body: bool = False) -> None:
+    """Raise :class:`DQCError` when ``op`` (at ``where``) is not supported; ``in_body``: inside an ``if``."""
+    if op.name in _IGNORED:
+        return
+    if op.name in ("measure", "reset"):
+        if in_body:
+            raise DQCError(f"{where}: '{op.name}' inside an 'if' body is not supported (only gates)")
+        return
+    if isinstance(op, ControlFlowOp):
+        if in_body:
+            raise DQCError(f"{where}: '{op.name}' nested inside an 'if' body is not supported (only gates)")
+        if isinstance(op, IfElseOp):
+            _check_condition(op.condition, where)
+            for block in op.blocks:
+                for inner in block.data:
+                    check_operation(inner.operation, where, in_body=True)
+            return
+        if isinstance(op, ForLoopOp):
+            indexset, parameter, body = op.params
+            if parameter is not None and len(indexset):
+                body = body.assign_parameters({parameter: next(iter(indexset))})
+            for inner in body.data:
+                check_operation(inner.operation, f"{where}, in the loop body", in_body=False)
+            return
+        reason = _REFUSED_FLOW.get(op.name, f"control-flow operation '{op.name}' is not supported")
+        raise DQCError(f"{where}: {reason}")
+    if getattr(op, "_condition", None) is not None or op.name == "store":
+        raise DQCError(f"{where}: classical computation ('{op.name}') is not supported")
+    if getattr(op, "num_clbits", 0) or (not _standard(op) and op.definition is None):
+        raise DQCError(f"{where}: not a unitary gate and has no definition (an 'opaque' gate cannot be "
+                       "distributed: define it with 'gate')")
+    _check_parameters(op, where)
+
+
+def _check_condition(condition, where: str) -> None:
+    if isinstance(condition, tuple) and isinstance(condition[0], (Clbit, ClassicalRegister)):
+        return
+    raise DQCError(f"{where}: the condition is a classical expression; only a bit or a register compared "
+                   "with a value is supported")
 
 
 def _standard(op) -> bool:

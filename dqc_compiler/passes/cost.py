@@ -12,7 +12,9 @@ class CountCost(AnalysisPass):
     ``ebits`` is the number of ``epr`` operations in the circuit (the contract): link-level pairs.
     ``end_to_end_ebits`` counts the pairs the protocols consume (one per telegate); each is made
     of ``hops`` link-level pairs, joined by ``entanglement_swaps`` on the relays between.
-    ``classical_bits`` counts measured bits that an ``if`` on another QPU reads; ``nonlocal_gates``
+    ``classical_bits`` counts the classical messages: a measured bit that an ``if`` on another QPU
+    reads (once per value of the bit, per reading QPU; the input's own mid-circuit measurements
+    count like the protocols'); ``nonlocal_gates``
     and ``bursts`` come from the bursts the circuit was built from; ``telegates`` counts the
     cat-entanglers emitted (``bursts`` plus ``bursts_split``, the reopenings forced by too few comm
     qubits); ``ebits_unlimited_comm`` is what the same bursts would cost with enough comm qubits
@@ -30,11 +32,14 @@ class CountCost(AnalysisPass):
                 link = "-".join(sorted(register_of[q] for q in node.qargs))
                 per_link[link] = per_link.get(link, 0) + 1
             elif node.name == "measure":
-                measured_on[node.cargs[0]] = register_of[node.qargs[0]]
+                written = measured_on.get(node.cargs[0], (None, -1))[1] + 1
+                measured_on[node.cargs[0]] = (register_of[node.qargs[0]], written)
             elif node.name == "if_else":
+                here = register_of[node.qargs[0]]
                 for bit in node.cargs:
-                    if measured_on.get(bit, register_of[node.qargs[0]]) != register_of[node.qargs[0]]:
-                        sent.add(bit)
+                    source, written = measured_on.get(bit, (here, 0))
+                    if source != here:  # one message per value of the bit and QPU that reads it
+                        sent.add((bit, written, here))
         bursts = self.property_set["dqc_bursts"] or []
         protocols = self.property_set["dqc_protocols"] or {}
         self.property_set["dqc_cost"] = {

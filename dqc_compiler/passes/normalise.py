@@ -12,15 +12,16 @@ from ..errors import DQCError
 from ..gates import BASIS, BASIS_3Q
 from .keep_whole import KeepGatesWhole
 
-_DROPPED = {"barrier", "delay", "id", "reset"}
+_DROPPED = {"barrier", "delay", "id"}
 
 
 class Normalise(TransformationPass):
     """Rewrite the circuit over :data:`~dqc_compiler.gates.BASIS`.
 
-    Barriers, delays, identities and initial resets (the only resets
-    :class:`~dqc_compiler.passes.CheckSupportedInput` lets through) are dropped: they do not change
-    the computation and would stand in the way of grouping. User-defined gates are inlined, gates
+    Barriers, delays, identities and initial resets (a qubit starts in |0>) are dropped: they do
+    not change the computation and would stand in the way of grouping. Later resets, measurements
+    and single-bit ``if`` statements (see :class:`~dqc_compiler.passes.LowerControlFlow`) stay;
+    the gates in ``if`` bodies are translated like the others. User-defined gates are inlined, gates
     on three or more qubits are unrolled, and the rest is translated with qiskit's equivalence
     library. Two-qubit gates that are controlled on a qubit (``cx``, ``cp``, ``crz``, ``rzz``, ...)
     stay whole. Any other two-qubit gate that can be kept whole, decided from its matrix by
@@ -36,9 +37,14 @@ class Normalise(TransformationPass):
         self.keep_multi = keep_multi
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:
-        basis = list(BASIS) + (list(BASIS_3Q) if self.keep_multi else [])
+        basis = list(BASIS) + (list(BASIS_3Q) if self.keep_multi else []) + ["if_else"]
         for node in list(dag.op_nodes()):
             if node.name in _DROPPED:
+                dag.remove_op_node(node)
+        for qubit in dag.qubits:  # a reset before anything else on its qubit does nothing
+            for node in list(dag.nodes_on_wire(qubit, only_ops=True)):
+                if node.name != "reset":
+                    break
                 dag.remove_op_node(node)
         try:
             dag = KeepGatesWhole(self.keep_multi).run(dag)  # by matrix, before user gates are inlined

@@ -87,6 +87,7 @@ class ScheduleCommunication(AnalysisPass):
             tail[key] = durations[key] + max((tail[s._node_id] for s in successors[key]), default=0.0)
 
         ready: dict = {}  # qubit -> free from; clbit -> (time measured, QPU that measured it)
+        read_at: dict = {}  # clbit -> latest start of an operation that read it
         link_free: dict = {}
         rounds: dict = {}
 
@@ -97,7 +98,10 @@ class ScheduleCommunication(AnalysisPass):
             start, source = free, None
             if node.name == "epr":
                 start = max(start, link_free.get(frozenset(qpu_of[q] for q in node.qargs), 0.0))
-            elif node.name != "measure":
+            elif node.name == "measure":  # after what reads or wrote the bit before (mid-circuit measurement)
+                bit = node.cargs[0]
+                start = max(start, read_at.get(bit, 0.0), ready.get(bit, (0.0, None))[0])
+            else:
                 here = qpu_of[node.qargs[0]] if node.qargs else None
                 for bit in node.cargs:
                     known, measured_on = ready.get(bit, (0.0, here))
@@ -130,6 +134,9 @@ class ScheduleCommunication(AnalysisPass):
                 ready[q] = end
             if node.name == "measure":
                 ready[node.cargs[0]] = (end, qpu_of[node.qargs[0]])
+            else:
+                for bit in node.cargs:
+                    read_at[bit] = max(read_at.get(bit, 0.0), start)
             if node.name == "epr":
                 link_free[frozenset(qpu_of[q] for q in node.qargs)] = end
             wires = list(node.qargs) + list(node.cargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from qiskit.circuit import Gate, Instruction, QuantumCircuit
 from qiskit.quantum_info import Operator
@@ -21,6 +23,20 @@ BASIS = BASIS_1Q + BASIS_2Q
 #: needs one cat-entangled copy per remote qubit — 1 ebit for a Toffoli with both controls together.
 #: A three-qubit gate of another name whose matrix is exactly one of them (``mcphase(pi)``) becomes it.
 BASIS_3Q = ("ccx", "ccz")
+
+
+def has_synthesis(op: Instruction) -> bool:
+    """True when ``op`` has no definition but qiskit's high-level synthesis can build it
+    (``PermutationGate``, ``Clifford``, ``LinearFunction``, ``PauliEvolutionGate``, ...)."""
+    return bool(_synthesis_plugins().method_names(op.name)) and getattr(op, "definition", None) is None
+
+
+@functools.cache
+def _synthesis_plugins():
+    """qiskit's high-level-synthesis plugin manager, built once (it reads the installed entry points)."""
+    from qiskit.transpiler.passes.synthesis.plugin import HighLevelSynthesisPluginManager  # noqa: PLC0415
+
+    return HighLevelSynthesisPluginManager()
 
 
 class EPRGate(Gate):

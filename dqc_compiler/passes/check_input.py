@@ -10,6 +10,7 @@ from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import AnalysisPass
 
 from ..errors import DQCError
+from ..gates import has_synthesis
 from ..labels import bit_label
 
 _IGNORED = {"barrier", "delay"}
@@ -71,7 +72,8 @@ def check_operation(op, where: str, in_body: bool = False) -> None:
         raise DQCError(f"{where}: {reason}")
     if getattr(op, "_condition", None) is not None or op.name == "store":
         raise DQCError(f"{where}: classical computation ('{op.name}') is not supported")
-    if getattr(op, "num_clbits", 0) or (not _standard(op) and op.definition is None):
+    if getattr(op, "num_clbits", 0) or (not _standard(op) and getattr(op, "definition", None) is None
+                                                   and not has_synthesis(op)):
         raise DQCError(f"{where}: not a unitary gate and has no definition (an 'opaque' gate cannot be "
                        "distributed: define it with 'gate')")
     _check_parameters(op, where)
@@ -91,7 +93,7 @@ def _standard(op) -> bool:
 
 def _check_parameters(op, where: str) -> None:
     """Refuse unbound parameters and angles that are not finite numbers."""
-    for param in op.params:
+    for param in getattr(op, "params", ()):
         if isinstance(param, ParameterExpression):
             if param.parameters:
                 names = ", ".join(sorted(p.name for p in param.parameters))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from qiskit.circuit import QuantumCircuit
 from qiskit.circuit.equivalence_library import SessionEquivalenceLibrary
+from qiskit.converters import circuit_to_dag
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.basepasses import TransformationPass
 from qiskit.transpiler.exceptions import TranspilerError
-from qiskit.transpiler.passes import BasisTranslator, Unroll3qOrMore, UnrollCustomDefinitions
+from qiskit.transpiler.passes import BasisTranslator, HighLevelSynthesis, Unroll3qOrMore, UnrollCustomDefinitions
 
 from ..errors import DQCError
-from ..gates import BASIS, BASIS_3Q
+from ..gates import BASIS, BASIS_3Q, has_synthesis
 from .keep_whole import KeepGatesWhole
 
 _DROPPED = {"barrier", "delay", "id"}
@@ -47,6 +49,7 @@ class Normalise(TransformationPass):
                     break
                 dag.remove_op_node(node)
         try:
+            _synthesise_high_level(dag, basis)
             dag = KeepGatesWhole(self.keep_multi).run(dag)  # by matrix, before user gates are inlined
             dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=basis).run(dag)
             dag = Unroll3qOrMore(basis_gates=basis).run(dag)
@@ -60,6 +63,18 @@ class Normalise(TransformationPass):
             if len(node.qargs) > 2 and node.name not in basis:  # pragma: no cover - qiskit's unrolling guarantees this
                 raise DQCError(f"gate '{node.op.name}' could not be decomposed to two-qubit gates")
         return dag
+
+
+def _synthesise_high_level(dag: DAGCircuit, basis: list[str]) -> None:
+    """Replace, in place, each operation that has no definition but a high-level synthesis plugin by
+    what qiskit's :class:`HighLevelSynthesis` (default method) makes of it. Other operations are left
+    to the usual unrolling, so circuits without such objects are unchanged."""
+    for node in list(dag.op_nodes()):
+        if getattr(node.op, "_standard_gate", None) is None and has_synthesis(node.op):
+            alone = QuantumCircuit(len(node.qargs))
+            alone.append(node.op, range(len(node.qargs)))
+            built = HighLevelSynthesis(basis_gates=basis)(alone)
+            dag.substitute_node_with_dag(node, circuit_to_dag(built))
 
 
 def _first_line(message: str) -> str:

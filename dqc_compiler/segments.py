@@ -16,6 +16,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
+from qiskit.circuit import Gate, Qubit
 from qiskit.circuit.library import HGate
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 
@@ -142,21 +143,60 @@ def build_model(dag: DAGCircuit, bases: tuple[str, ...] = ("Z", "X"), embed: boo
 
 class DagIndex:
     """The parts of a DAG every walk over it needs: op nodes by id, a topological position per node,
-    in-degrees and successors among op nodes (dry runs walk one DAG many times)."""
+    and which operations must wait for which (dry runs walk one DAG many times).
 
-    def __init__(self, dag: DAGCircuit):
+    The order to respect is the DAG's, relaxed where operations commute on a wire: consecutive
+    operations on one qubit that all keep a copy in the same basis (``Z``: diagonal on it, such as
+    ``cz``, ``cp``, ``rz``, ``cx`` controls; ``X``: ``cx`` targets, ``rx``) and not in the other form
+    a *run*, and commute on that qubit. Two gates that, on every qubit they share, keep the same
+    basis commute. So an operation waits only until every operation of the run before its
+    own on each of its wires is done. Anything else (a gate that keeps both bases or neither, a
+    non-unitary operation, classical wires) is a run of its own, so its order is the DAG's. The
+    runs never mix operations of two segments of a qubit, so segments and copies are the same in
+    every order this allows.
+
+    ``runs``: run id -> its number of operations; ``member_of``: node id -> the runs it belongs
+    to (one per wire); ``releases``: run id -> the node ids that wait for it; ``waits``: node id
+    -> how many runs it waits for. ``relaxed=False`` keeps the DAG's order exactly (every run one
+    operation).
+    """
+
+    def __init__(self, dag: DAGCircuit, roles: dict | None = None, relaxed: bool = True):
         self.nodes: dict[int, DAGOpNode] = {}
         self.order: dict[int, int] = {}
-        self.indegree: dict[int, int] = {}
-        self.successors: dict[int, list[int]] = {}
         for i, node in enumerate(dag.topological_op_nodes()):
             self.nodes[node._node_id] = node
             self.order[node._node_id] = i
-            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
-            self.indegree[node._node_id] = len(preds)
-            self.successors[node._node_id] = sorted(
-                {s._node_id for s in dag.successors(node) if isinstance(s, DAGOpNode)}
-            )
+        self.runs: list[int] = []
+        self.releases: list[list[int]] = []
+        self.member_of: dict[int, list[int]] = {node_id: [] for node_id in self.nodes}
+        self.waits: dict[int, int] = dict.fromkeys(self.nodes, 0)
+        roles = {} if roles is None else roles
+        for wire in dag.wires:
+            previous = current = kind = None
+            for node in dag.nodes_on_wire(wire, only_ops=True):
+                found = _run_kind(node, wire, roles) if relaxed and isinstance(wire, Qubit) else None
+                if found is None or found != kind:
+                    previous, current, kind = current, len(self.runs), found
+                    self.runs.append(0)
+                    self.releases.append([])
+                self.runs[current] += 1
+                self.member_of[node._node_id].append(current)
+                if previous is not None:
+                    self.releases[previous].append(node._node_id)
+                    self.waits[node._node_id] += 1
+
+
+def _run_kind(node: DAGOpNode, wire, roles: dict) -> str | None:
+    """``"Z"`` or ``"X"``: the basis in which ``node`` keeps a copy of ``wire`` (and not in the
+    other); None when it must keep its place in the DAG's order on that wire."""
+    op = node.op
+    if not isinstance(op, Gate) or node.cargs or op.is_parameterized():
+        return None
+    role = role_of(node, node.qargs.index(wire), memo=roles)
+    if (role.z == "keep") == (role.x == "keep"):
+        return None
+    return "Z" if role.z == "keep" else "X"
 
 
 #: The ``property_set`` key of the :class:`CircuitModel` of the DAG being compiled.
@@ -206,7 +246,7 @@ class CircuitModel:
     def index(self) -> DagIndex:
         """The :class:`DagIndex` of the DAG."""
         if self._index is None:
-            self._index = DagIndex(self.dag)
+            self._index = DagIndex(self.dag, self.roles)
         return self._index
 
 

@@ -72,7 +72,15 @@ def plan(
 
 
 class Plan:
-    """The protocols of one grouping: one pass over the input in a burst-friendly topological order.
+    """The protocols of one grouping: one pass over the input in a burst-friendly order.
+
+    The order respects the DAG up to operations that commute on a wire
+    (:class:`~dqc_compiler.segments.DagIndex`). Every gate that an open copy (or none) can serve
+    runs first; only when none is left is a copy opened, for the waiting gate chosen by
+    :meth:`_choose`: one whose copy fits in the free comm qubits, and among those the copy
+    that can serve the largest share of its remaining gates at once, so that it closes soon. When
+    no copy fits, the QPU closes the open copy that has no gate ready and is needed last
+    (Belady's rule) and reopens it when it is next used.
 
     After :meth:`run`: ``ebits`` (link-level ebits, the ``epr`` count), ``opened`` (end-to-end
     ebits), ``swaps``, ``split`` (bursts closed early for lack of comm qubits; ``reopened`` per
@@ -118,9 +126,16 @@ class Plan:
         self.closed = 0
         self.number = {id(b): i for i, b in enumerate(bursts)}  # id(burst) -> its index in ``bursts``
         self.reopened: dict[int, int] = {}  # index in ``bursts`` -> times that burst was closed early
+        self._index_bursts(bursts)
+        self.ready = {id(b): 0 for b in bursts}  # gates of each burst whose predecessors are done
+
+    def _index_bursts(self, bursts: list[Burst]) -> None:
+        """What the walk looks up per burst: its route, key, the comm qubits it needs free to open
+        (its own on the remote QPU, the home's for a moment, two per relay) and the gates it can
+        serve once open (its own, and those planned on the other qubit's copy that it can serve)."""
+        network, model = self.network, self.model
         self.routes = {(b.home, b.remote): network.route(b.home, b.remote) for b in bursts}
         self.key_of = {id(b): self._key(b, model) for b in bursts}
-        # what each burst needs free to open (its comm qubit, the home's for a moment, two per relay)
         self.needs: dict[int, tuple] = {}
         for b in bursts:
             need = {b.remote: 1}
@@ -136,7 +151,6 @@ class Plan:
             for key in keys:
                 if key in by_key:
                     self.servable_by[id(by_key[key])].append(node_id)
-        self.ready = {id(b): 0 for b in bursts}  # gates of each burst whose predecessors are done
 
     def run(self) -> None:
         """Walk the circuit. Gates that need no new copy run first (in circuit order); when none

@@ -13,8 +13,10 @@ QPU ``a`` to ``b`` with one from ``b`` to ``a``), so König's theorem solves it 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 from qiskit.circuit import Gate, Qubit
 from qiskit.circuit.library import HGate
@@ -322,6 +324,7 @@ def choose_copies(
     orientation: int = 0,
     banned: frozenset = frozenset(),
     runs: dict[int, int] | None = None,
+    short: float | None = None,
 ) -> dict[Copy, list[int]]:
     """The copies that serve every nonlocal gate, each with its gates (node ids, topological order).
 
@@ -331,12 +334,15 @@ def choose_copies(
     lower-numbered ones (they can differ in how many copies must be open at once). ``banned``
     copies are used only for gates that no other copy can serve. ``runs`` (node id -> QPU, see
     :func:`best_runs`) says where gates on three or more qubits run; by default
-    :func:`multi_qubit_copies` decides.
+    :func:`multi_qubit_copies` decides. ``short`` prefers copies that hold a comm qubit for less
+    time (see :func:`min_vertex_cover`): each copy weighs ``short`` times the mean span of the
+    copies plus its own span (the circuit positions from its first possible gate to its last),
+    and the lightest cover is taken; ``math.inf`` keeps the cover minimum and only breaks ties.
     """
     k = max(parts) + 1
     side_ids = {side: i for i, side in enumerate(model.sides)}
     banned_ids = frozenset(side_ids[c.side] * k + c.remote for c in banned if c.side in side_ids)
-    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids, runs=runs)
+    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids, runs=runs, short=short)
     served: dict[Copy, list[int]] = {}
     for node, copies in assignment.items():
         for side, remote in copies:
@@ -353,6 +359,7 @@ def _cover(
     count_only: bool = False,
     runs: dict[int, int] | None = None,
     weight=None,
+    short: float | None = None,
 ):
     """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate
     (with ``count_only``: the number of copies, or with ``weight[home][remote]`` their total
@@ -391,7 +398,8 @@ def _cover(
         if not left:
             u, v = v, u
         adjacency.setdefault(u, []).append(v)
-    chosen = forced | min_vertex_cover(adjacency)
+    spans = _spans(model, parts, k) if short is not None else None
+    chosen = forced | min_vertex_cover(adjacency, spans, short)
     if count_only:
         if weight is None:
             return len(chosen), None
@@ -515,8 +523,49 @@ def min_copy_count(model: BurstModel, parts: list[int], work: int = RUN_WORK, we
     return _cover(model, parts, True, count_only=True, runs=runs, weight=weight)[0], exact
 
 
-def min_vertex_cover(adjacency: dict) -> set:
+def _spans(model: BurstModel, parts: list[int], k: int) -> dict[int, int]:
+    """Per possible copy (side id * k + remote QPU), the circuit positions its gates span."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for node, a, b, sa, sb in model.compact:
+        if parts[a] == parts[b]:
+            continue
+        position = model.order[node]
+        for side, other in ((sa, b), (sb, a)):
+            if side >= 0:
+                copy = side * k + parts[other]
+                first[copy] = min(first.get(copy, position), position)
+                last[copy] = max(last.get(copy, position), position)
+    return {copy: last[copy] - first[copy] for copy in first}
+
+
+def _lightest_cover(adjacency: dict, span: dict, short: float) -> set:
+    """The vertex cover of a bipartite graph of least weight, a vertex weighing ``short`` times
+    the mean span plus its ``span`` (with ``short`` infinite: more than all spans together, so
+    the cover stays minimum): the source side of a minimum cut."""
+    if not adjacency:
+        return set()
+    vertices = set(adjacency) | {v for vs in adjacency.values() for v in vs}
+    total = sum(span.get(v, 0) for v in vertices)
+    base = 1 + total if math.isinf(short) else max(1, round(short * total / len(vertices)))
+    graph = nx.DiGraph()
+    for u, vs in adjacency.items():
+        graph.add_edge("s", ("L", u), capacity=base + span.get(u, 0))
+        for v in vs:
+            graph.add_edge(("L", u), ("R", v))  # no capacity: infinite
+            graph.add_edge(("R", v), "t", capacity=base + span.get(v, 0))
+    _, (source_side, _) = nx.minimum_cut(graph, "s", "t")
+    return {u for u in adjacency if ("L", u) not in source_side} | {
+        v for vs in adjacency.values() for v in vs if ("R", v) in source_side
+    }
+
+
+def min_vertex_cover(adjacency: dict, span: dict | None = None, short: float | None = None) -> set:
     """Minimum vertex cover of a bipartite graph given as ``left vertex -> [right vertices]``.
+
+    With ``span`` (vertex -> span) and ``short``, the lightest cover instead (a minimum cut, see
+    :func:`choose_copies`): copies that stay open for less time, so that fewer are open at once
+    when comm qubits are few.
 
     Maximum matching by augmenting paths, then König's construction: the left vertices not
     reachable from an unmatched left vertex by alternating paths, plus the right ones that are.
@@ -526,6 +575,8 @@ def min_vertex_cover(adjacency: dict) -> set:
     built per call, take about 2000 times as long (0.45 ms against 1 s on 150 copies), and the
     partitioner calls this once per evaluation of its local search.
     """
+    if span is not None and short is not None:
+        return _lightest_cover(adjacency, span, short)
     match_right: dict = {}
     match_left: dict = {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from hypothesis import given, settings
@@ -11,11 +12,13 @@ from qiskit.converters import circuit_to_dag
 
 from dqc_compiler import Network, compile
 from dqc_compiler.planner import plan
-from dqc_compiler.segments import CircuitModel, DagIndex, choose_copies
+from dqc_compiler.segments import CircuitModel, DagIndex, choose_copies, min_vertex_cover
+from dqc_compiler.io import load_circuit
+from dqc_compiler.passes import bursts as bursts_pass
 from dqc_compiler.passes.bursts import to_bursts
 from dqc_compiler.verify import verify
 
-from .conftest import examples, independent_contract_check
+from .conftest import CIRCUITS, examples, independent_contract_check
 from .conftest import rebuild as _rebuild
 from .test_properties import circuits
 
@@ -120,3 +123,49 @@ def test_dag_index_relaxes_only_runs_that_commute():
     # cp(0, 2) needs nothing; with the DAG's own order it waits for cz(0, 1)
     strict = DagIndex(dag, relaxed=False)
     assert [strict.waits[by_position[i]] for i in range(5)] == [0, 1, 1, 2, 2]
+
+
+@settings(max_examples=examples(60))
+@given(st.integers(1, 5), st.integers(1, 5), st.data())
+def test_lightest_cover_is_the_lightest_by_brute_force(left, right, data):
+    edges = data.draw(st.sets(st.tuples(st.integers(0, left - 1), st.integers(0, right - 1)), min_size=1))
+    adjacency: dict = {}
+    for u, v in sorted(edges):
+        adjacency.setdefault(("L", u), []).append(("R", v))
+    vertices = sorted(set(adjacency) | {v for vs in adjacency.values() for v in vs})
+    span = {v: data.draw(st.integers(0, 20)) for v in vertices}
+    short = data.draw(st.sampled_from([math.inf, 0.5, 3.0]))
+    total = sum(span.values())
+    base = 1 + total if math.isinf(short) else max(1, round(short * total / len(vertices)))
+
+    def weight(cover) -> int:
+        return sum(base + span[v] for v in cover)
+
+    def covers(cover) -> bool:
+        return all(u in cover or v in cover for u in adjacency for v in adjacency[u])
+
+    found = min_vertex_cover(adjacency, span, short)
+    assert covers(found)
+    lightest = min(
+        weight(set(c)) for r in range(len(vertices) + 1) for c in itertools.combinations(vertices, r) if covers(set(c))
+    )
+    assert weight(found) == lightest
+    if math.isinf(short):  # still a minimum cover
+        assert len(found) == len(min_vertex_cover(adjacency))
+
+
+def test_covers_of_short_copies_save_ebits_under_comm_limits(monkeypatch):
+    """random_cz_32 on 3 QPUs (2 comm qubits each): of the candidate groupings, a cover of short
+    copies splits fewest bursts (166 ebits: 148 copies, 18 reopened); without it 174."""
+    qc = load_circuit(CIRCUITS / "random_cz_32.qasm")
+    result = compile(qc, qpus=3, seed=1)
+    cost = result.report["cost"]
+    assert (cost["ebits"], cost["bursts"], cost["bursts_split"]) == (166, 148, 18)
+    assert verify(qc, result.circuit, seed=1).equivalent
+    circuit, parts = result.property_set["dqc_model"], result.property_set["dqc_partition"]
+    monkeypatch.setattr(bursts_pass, "SHORT", ())
+    assert bursts_pass.best_bursts(circuit.dag, parts, result.network, 2, circuit)[1].ebits == 174
+    # negative control: the output with one of its cz gates dropped is caught
+    data = list(result.circuit.data)
+    position = next(i for i, inst in enumerate(data) if inst.operation.name == "cz")
+    assert not verify(qc, _rebuild(result.circuit, data[:position] + data[position + 1:]), seed=1).equivalent

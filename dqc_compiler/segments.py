@@ -220,6 +220,7 @@ class CircuitModel:
         self._size = dag.size()
         self._bursts: dict[tuple, BurstModel] = {}
         self._index: DagIndex | None = None
+        self._strict_index: DagIndex | None = None
         #: Roles of gate kinds (see :func:`role_of`), shared by everything that reads this DAG.
         self.roles: dict[tuple, Role] = {}
 
@@ -246,10 +247,17 @@ class CircuitModel:
 
     @property
     def index(self) -> DagIndex:
-        """The :class:`DagIndex` of the DAG."""
+        """The :class:`DagIndex` of the DAG (commuting runs relaxed)."""
         if self._index is None:
             self._index = DagIndex(self.dag, self.roles)
         return self._index
+
+    @property
+    def strict_index(self) -> DagIndex:
+        """The :class:`DagIndex` that keeps the DAG's own order (``relaxed=False``)."""
+        if self._strict_index is None:
+            self._strict_index = DagIndex(self.dag, self.roles, relaxed=False)
+        return self._strict_index
 
 
 def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool, memo: dict) -> BurstModel:

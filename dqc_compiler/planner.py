@@ -56,10 +56,12 @@ def plan(
     records the distributed operations (registers included) without building a DAG. ``model``:
     the :class:`~dqc_compiler.segments.CircuitModel` of ``dag`` (built when not given).
 
-    The walk takes the order its rules choose among those the commuting runs allow; when that
-    reopens copies, the walk in the DAG's own order is tried as well and the cheaper one kept
-    (the greedy rules are no guarantee: on the level 1 grouping of QFT-64 on 4 QPUs the DAG's
-    order reopens fewer)."""
+    The walk takes the order its rules choose among those the commuting runs allow. When it
+    records (``dry=False``: the walk :class:`~dqc_compiler.passes.InsertTelegates` emits) and
+    that order reopens copies, the walk in the DAG's own order is tried as well and the cheaper
+    one kept: the greedy rules are no guarantee (on the level 1 grouping of QFT-64 on 4 QPUs the
+    DAG's order reopens fewer). Dry runs, which the searches repeat many times, take the first
+    walk only, so the emitted count is at most what they measured."""
     check_resources(bursts, network)
     qpus = network.qpus
     slots, counts = [], [0] * len(qpus)
@@ -70,14 +72,13 @@ def plan(
     data = [registers[j][s] for j, s in slots]
     model = model if model is not None and model.describes(dag) else CircuitModel(dag)
     best = None
-    for index in (model.index, model.strict_index):
+    for index in (model.index,) if dry else (model.index, model.strict_index):
         walk = Plan(model, bursts, parts, data, registers, counts, network, dry, index)
         walk.slots = slots
         walk.registers = registers
-        walk.run()
-        if best is None or walk.ebits < best.ebits:
+        if walk.run(limit=None if best is None else best.ebits):
             best = walk
-        if not walk.split:
+        if not best.split:
             break
     return best
 
@@ -164,9 +165,10 @@ class Plan:
                 if key in by_key:
                     self.servable_by[id(by_key[key])].append(node_id)
 
-    def run(self) -> None:
+    def run(self, limit: int | None = None) -> bool:
         """Walk the circuit. Gates that need no new copy run first (in circuit order); when none
-        is left, the copies of the waiting gate :meth:`_choose` prefers are opened."""
+        is left, the copies of the waiting gate :meth:`_choose` prefers are opened. With
+        ``limit``, give up (return False) as soon as the walk spends that many ebits."""
         structure = self.structure
         nodes, order, releases, member_of = structure.nodes, self.order, structure.releases, structure.member_of
         waits, left = dict(structure.waits), list(structure.runs)
@@ -199,6 +201,8 @@ class Plan:
                 for burst in self.bursts_of[node_id]:
                     if self._server(node_id, burst) is None:
                         self._open(burst, keep=opened)
+                        if limit is not None and self.ebits >= limit:
+                            return False
                         for other in self.servable_by[id(burst)]:  # gates the new copy can serve
                             if other in waiting and not self._missing(other):
                                 del waiting[other]
@@ -217,6 +221,7 @@ class Plan:
                         arrive(succ)
         if self.copy_of:  # pragma: no cover - every burst ends at its last node
             raise TranspilerError("bursts left open at the end of the circuit")
+        return True
 
     def _missing(self, node_id: int) -> tuple:
         """The planned copies of this gate that no open copy stands in for."""

@@ -174,13 +174,18 @@ class Plan:
         waits, left = dict(structure.waits), list(structure.runs)
         runnable: list = []  # heap of (circuit order, node id): gates no new copy is needed for
         waiting: dict[int, tuple] = {}  # ready gates that need copies opened -> those copies
+        self.groups: dict[tuple, list] = {}  # waiting gates by the copies they need: heaps by order
+
+        def wait(node_id: int, missing: tuple) -> None:
+            waiting[node_id] = missing
+            heapq.heappush(self.groups.setdefault(tuple(map(id, missing)), []), (order[node_id], node_id))
 
         def arrive(node_id: int) -> None:
             for burst in self.bursts_of.get(node_id, ()):
                 self.ready[id(burst)] += 1
             missing = self._missing(node_id)
             if missing:
-                waiting[node_id] = missing
+                wait(node_id, missing)
             else:
                 heapq.heappush(runnable, (order[node_id], node_id))
 
@@ -192,7 +197,7 @@ class Plan:
                 node_id = heapq.heappop(runnable)[1]
                 missing = self._missing(node_id)
                 if missing:  # its copy was closed to make room
-                    waiting[node_id] = missing
+                    wait(node_id, missing)
                     continue
             else:
                 node_id = self._choose(waiting)
@@ -232,14 +237,14 @@ class Plan:
         another copy if any does; then the one whose copy can serve the largest share of its
         remaining gates at once (it closes soonest, holding its comm qubit for the least time);
         then circuit order."""
-        first: dict[tuple, int] = {}  # the earliest waiting gate per set of missing copies
-        for node_id, missing in waiting.items():
-            ids = tuple(map(id, missing))
-            found = first.get(ids)
-            if found is None or self.order[node_id] < self.order[found]:
-                first[ids] = node_id
         best, best_key = None, None
-        for node_id in first.values():
+        for ids, heap in list(self.groups.items()):  # the earliest waiting gate of each group
+            while heap and (heap[0][1] not in waiting or tuple(map(id, waiting[heap[0][1]])) != ids):
+                heapq.heappop(heap)  # run meanwhile, or waiting for other copies now
+            if not heap:
+                del self.groups[ids]
+                continue
+            node_id = heap[0][1]
             missing = waiting[node_id]
             share = min(self.ready[id(b)] / len(self.remaining[id(b)]) for b in missing)
             key = (not self._can_open_all(missing), -share, self.order[node_id])

@@ -5,6 +5,7 @@
     python benchmarks/run.py --skip-large           # without the QFT-300 / 30-QPU case
     python benchmarks/networks.py                   # the network section of results.md (line, ring, star, comm limits)
     python benchmarks/pytket_dqc.py DIR --write     # the section on pytket-dqc's published instances
+    python benchmarks/scale.py                      # the scale section (large circuits: seconds, memory)
     python benchmarks/run.py --section optimum      # only the certified optimum; rewrites its section of results.md
 
 For every circuit and k = 2, 3, 4 (equal all-to-all QPUs of capacity ceil(n/k), 2 comm qubits each)
@@ -31,6 +32,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 import networks  # noqa: E402 - benchmarks/networks.py, the network section of results.md
+import scale  # noqa: E402 - benchmarks/scale.py, the scale section of results.md
 import pytket_dqc  # noqa: E402 - benchmarks/pytket_dqc.py, the section on pytket-dqc's instances
 
 HERE = Path(__file__).resolve().parent
@@ -402,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (HERE / "results.md" if full_run and not args.skip_large else None)
     if output:
         keep = Path(output).read_text() if Path(output).exists() else ""
-        for begin, end in ((networks.BEGIN, networks.END), (pytket_dqc.BEGIN, pytket_dqc.END)):
+        for begin, end in ((networks.BEGIN, networks.END), (pytket_dqc.BEGIN, pytket_dqc.END),
+                           (scale.BEGIN, scale.END)):
             if begin in keep and end in keep:  # sections with their own runners
                 text += "\n" + keep[keep.index(begin): keep.index(end) + len(end)] + "\n"
         Path(output).write_text(text)

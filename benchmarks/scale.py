@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: Markers of the scale section in results.md (rewritten by this runner, kept by run.py).
+BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
 CASES = ("qft_360_k20", "sparse_1000_k16", "random_1000_10000_k16", "qft_1000_k10")
 GROWTH = {
     "qft": [("qft_50_k5", 50), ("qft_100_k6", 100), ("qft_200_k12", 200), ("qft_360_k20", 360)],
@@ -177,7 +179,21 @@ def main(argv: list[str] | None = None) -> int:
         plot(results, Path(args.plot))
         lines += ["", f"Growth: ![time against n]({Path(args.plot).name})"]
     Path(args.out).write_text("\n".join(lines) + "\n")
+    if Path(args.out).resolve() == (HERE / "scale.md").resolve():
+        splice(HERE / "results.md", lines, args.plot)
     return 0
+
+
+def splice(results: Path, lines: list[str], plot_path: str) -> None:
+    """Put the table into results.md between :data:`BEGIN` and :data:`END` (appended the first time)."""
+    section = "\n".join([BEGIN, "## Scale (large circuits: seconds and memory)", "",
+                         *lines[2:], "", "Per-pass seconds of every case: [scale.md](scale.md).", END])
+    text = results.read_text() if results.exists() else ""
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    results.write_text(text)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ class LevelSettings:
     #: Copies in the X basis (``cx`` targets) and embedding of anti-diagonal one-qubit gates.
     x_basis: bool = False
     embed: bool = False
+    #: Hadamard embedding: Z copies live across ``h · (gates that are Paulis in the X frame) · h``
+    #: sandwiches (:mod:`dqc_compiler.embedding`), tried as extra candidates of the burst grouping.
+    embed_h: bool = False
     #: Objective of the partitioner: the burst model's true ebit count (else the cut weight).
     burst_aware_partition: bool = False
     #: METIS seeds tried from ``--seed`` on (burst-aware partitioning).
@@ -95,6 +98,7 @@ _LEVEL_2 = replace(
     grouping="cover",
     x_basis=True,
     embed=True,
+    embed_h=True,
     burst_aware_partition=True,
     refine_work=1_000_000,
     refine_cap=150,

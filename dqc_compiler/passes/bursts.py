@@ -5,6 +5,7 @@ from __future__ import annotations
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import AnalysisPass
 
+from ..embedding import best_embedded_model
 from ..errors import DQCError
 from ..network import Network
 from ..placement import distances
@@ -86,22 +87,32 @@ def best_bursts(
         ):
             candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
             runs.append(moved)
+    models = [model] * len(candidates)
+    models[2] = simple
+    if settings.embed_h:  # Hadamard embedding depends on the partition: its own model, last so that ties keep the rest
+        embedded = best_embedded_model(dag, parts, circuit.roles)
+        if embedded is not None:
+            for o in (0, 1):
+                candidates.append(to_bursts(embedded, choose_copies(embedded, parts, orientation=o), parts))
+                runs.append(None)
+                models.append(embedded)
     walks = [plan(dag, bursts, parts, network, model=circuit) for bursts in candidates]
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
     best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
     bursts, walk = candidates[best], walks[best]
     if walk.split and (best < 2 or best >= 4):
-        bursts, walk = _relieve(circuit, parts, bursts, walk, network, settings.relief_rounds, runs[best])
+        bursts, walk = _relieve(circuit, parts, bursts, walk, network, settings.relief_rounds, runs[best], models[best])
     return bursts, walk
 
 
 def _relieve(
-    circuit: CircuitModel, parts: list[int], bursts: list[Burst], walk, network: Network, rounds: int, runs=None
+    circuit: CircuitModel, parts: list[int], bursts: list[Burst], walk, network: Network, rounds: int, runs=None,
+    model=None,
 ):
     """Greedy repair for comm-qubit pressure: ban the copy that was reopened most (its gates go
     to the other qubit's copies), keep the change if it really costs fewer ebits, repeat, for at
-    most ``rounds`` rounds."""
-    model = circuit.bursts()
+    most ``rounds`` rounds. ``model``: the burst model the bursts come from (default: the circuit's)."""
+    model = model if model is not None else circuit.bursts()
     banned: frozenset = frozenset()
     best_cost = walk.ebits
     for _ in range(rounds):

@@ -184,23 +184,30 @@ def _reaches(served: list[int], entries: dict, positions) -> bool:
     return False
 
 
+#: :func:`best_embedded_model` tries leaving sandwiches out while (trials x two-qubit gates) stays within this.
+TRIAL_WORK = 20_000
+
+
 def best_embedded_model(dag: DAGCircuit, parts: list[int], memo: dict | None = None, trials: int = 64) -> BurstModel | None:
     """The embedded burst model whose sandwiches give the fewest copies: all useful ones
-    (:func:`find_sandwiches`), then, for at most ``trials`` of them, each left out when that does
-    not cost more (a sandwich takes its inner gates away from its qubit's copies). None when no
-    sandwich helps."""
+    (:func:`find_sandwiches`), then, for at most ``trials`` of them (fewer on large circuits,
+    :data:`TRIAL_WORK`), each left out when that does not cost more (a sandwich takes its inner
+    gates away from its qubit's copies). None when no sandwich helps."""
     from .segments import copy_count
 
+    memo = {} if memo is None else memo
     found = find_sandwiches(dag, parts, memo)
     if not found:
         return None
+    layout = _Layout(dag, memo)
     enabled = list(range(len(found)))
 
     def model_of(keep):
-        return build_embedded_model(dag, parts, memo, {k: v for i in keep for k, v in found[i].items()})
+        return build_embedded_model(dag, parts, memo, {k: v for i in keep for k, v in found[i].items()}, layout)
 
     best = model_of(enabled)
     best_count = copy_count(best, parts)
+    trials = min(trials, TRIAL_WORK // max(1, len(layout.multi_qubit)))
     for i in list(enabled)[:trials]:
         trial = [j for j in enabled if j != i]
         model = model_of(trial)
@@ -210,21 +217,43 @@ def best_embedded_model(dag: DAGCircuit, parts: list[int], memo: dict | None = N
     return best if enabled else None
 
 
-def build_embedded_model(dag: DAGCircuit, parts: list[int], memo: dict | None, embedding: dict) -> BurstModel:
+class _Layout:
+    """What every embedded model of one DAG shares: qubit indices, topological positions, each
+    wire's nodes with their roles, and the gates on two or more qubits."""
+
+    def __init__(self, dag: DAGCircuit, memo: dict):
+        index = {bit: dag.find_bit(bit).index for bit in dag.qubits}
+        self.order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
+        self.roles = {}
+        self.wires = []
+        for qubit in dag.qubits:
+            q = index[qubit]
+            wire = []
+            for node in dag.nodes_on_wire(qubit, only_ops=True):
+                key = (node._node_id, q)
+                self.roles[key] = role_of(node, node.qargs.index(qubit), True, memo)
+                wire.append(key)
+            self.wires.append(wire)
+        self.multi_qubit = [
+            (node._node_id, tuple(index[b] for b in node.qargs))
+            for node in dag.topological_op_nodes() if len(node.qargs) > 1
+        ]
+
+
+def build_embedded_model(
+    dag: DAGCircuit, parts: list[int], memo: dict | None, embedding: dict, layout: _Layout | None = None
+) -> BurstModel:
     """The burst model (bases Z and X, one-qubit flips embedded) of ``dag`` under partition
     ``parts`` with the Hadamard sandwiches of ``embedding`` (``{(node id, input qubit):
     Embedded}``): a ``Z`` copy of ``q`` to QPU ``B`` keeps its segment across every sandwich that
     embeds for ``B``. ``BurstModel.embedding`` is what the planner applies to open copies."""
-    memo = {} if memo is None else memo
-    index = {bit: dag.find_bit(bit).index for bit in dag.qubits}
-    order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
-    roles, x_segment, z_state = {}, {}, {}
-    for qubit in dag.qubits:
-        q = index[qubit]
+    layout = layout if layout is not None else _Layout(dag, {} if memo is None else memo)
+    roles = layout.roles
+    x_segment, z_state = {}, {}
+    for wire in layout.wires:
         hard, soft, x_count, inside = 0, [], 0, False
-        for node in dag.nodes_on_wire(qubit, only_ops=True):
-            key = (node._node_id, q)
-            role = roles[key] = role_of(node, node.qargs.index(qubit), True, memo)
+        for key in wire:
+            role = roles[key]
             if role.x == "break":
                 x_count += 1
             elif not inside:
@@ -250,13 +279,10 @@ def build_embedded_model(dag: DAGCircuit, parts: list[int], memo: dict | None, e
         return Side(q, "Z", segment_ids.setdefault(key, len(segment_ids)))
 
     gates, multi = [], []
-    for node in dag.topological_op_nodes():
-        if len(node.qargs) < 2:
-            continue
-        qubits = tuple(index[b] for b in node.qargs)
+    for node_id, qubits in layout.multi_qubit:
         sides = []
         for position, q in enumerate(qubits):
-            key = (node._node_id, q)
+            key = (node_id, q)
             role, side = roles[key], None
             if role.z == "keep" and key in z_state:
                 remote = parts[qubits[1 - position]] if len(qubits) == 2 else None
@@ -264,5 +290,5 @@ def build_embedded_model(dag: DAGCircuit, parts: list[int], memo: dict | None, e
             elif role.x == "keep" and key in x_segment:
                 side = Side(q, "X", x_segment[key])
             sides.append(side)
-        (gates if len(qubits) == 2 else multi).append(GateOptions(node._node_id, qubits, tuple(sides)))
-    return BurstModel(roles, gates, order, multi, embedding=dict(embedding))
+        (gates if len(qubits) == 2 else multi).append(GateOptions(node_id, qubits, tuple(sides)))
+    return BurstModel(dict(roles), gates, dict(layout.order), multi, embedding=dict(embedding))

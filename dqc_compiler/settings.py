@@ -89,10 +89,11 @@ _LEVEL_2 = replace(
     _LEVEL_1,
     level=2,
     summary="+ shared qubits chosen jointly (exact minimum vertex cover), X-basis copies for cx targets, "
-    "embedding of anti-diagonal gates, Toffoli/CCZ kept whole, partition refined on the true ebit count",
+    "embedding of anti-diagonal gates and Hadamard sandwiches, Toffoli/CCZ kept whole, partition refined on "
+    "the true ebit count",
     description="The shared qubit of every gate is chosen jointly: a **minimum vertex cover**, solved exactly. "
-    "Copies in the **X basis** for `cx` targets. **Embedding** of anti-diagonal one-qubit gates. **Toffoli and "
-    "CCZ kept whole.** A partition refined on the **true ebit count**. Comm-qubit limits are taken into account "
+    "Copies in the **X basis** for `cx` targets. **Embedding** of anti-diagonal one-qubit gates and of "
+    "**Hadamard sandwiches** (`h` · gates that are Paulis in the X frame · `h`). **Toffoli and CCZ kept whole.** A partition refined on the **true ebit count**. Comm-qubit limits are taken into account "
     "by dry runs of the protocol insertion.",
     keep_multi=True,
     grouping="cover",

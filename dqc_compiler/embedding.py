@@ -55,7 +55,8 @@ class Embedded:
 
 
 def _plain_1q(node: DAGOpNode) -> bool:
-    return len(node.qargs) == 1 and not node.cargs and node.name not in ("measure", "reset", "if_else", "delay", "barrier")
+    plain = node.name not in ("measure", "reset", "if_else", "delay", "barrier")
+    return len(node.qargs) == 1 and not node.cargs and plain
 
 
 def _is_diagonal(m: np.ndarray) -> bool:
@@ -188,7 +189,9 @@ def _reaches(served: list[int], entries: dict, positions) -> bool:
 TRIAL_WORK = 20_000
 
 
-def best_embedded_model(dag: DAGCircuit, parts: list[int], memo: dict | None = None, trials: int = 64) -> BurstModel | None:
+def best_embedded_model(
+    dag: DAGCircuit, parts: list[int], memo: dict | None = None, trials: int = 64
+) -> BurstModel | None:
     """The embedded burst model whose sandwiches give the fewest copies: all useful ones
     (:func:`find_sandwiches`), then, for at most ``trials`` of them (fewer on large circuits,
     :data:`TRIAL_WORK`), each left out when that does not cost more (a sandwich takes its inner

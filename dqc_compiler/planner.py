@@ -266,7 +266,9 @@ class Plan:
     def _embed(self, node, burst: Burst, embedded) -> None:
         """Keep an open Z copy valid across an operation of a Hadamard sandwich (:mod:`dqc_compiler.embedding`)."""
         if embedded.remote is not None and embedded.remote != burst.remote:
-            raise TranspilerError(f"'{node.name}' is embedded for QPU {embedded.remote}, not for a copy on QPU {burst.remote}")
+            raise TranspilerError(
+                f"'{node.name}' is embedded for QPU {embedded.remote}, not for a copy on QPU {burst.remote}"
+            )
         if embedded.kind == "enter":
             self.framed.add(id(burst))
         elif embedded.kind == "leave":

@@ -13,9 +13,12 @@ QPU ``a`` to ``b`` with one from ``b`` to ``a``), so König's theorem solves it 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
+from qiskit.circuit import Gate, Qubit
 from qiskit.circuit.library import HGate
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 
@@ -169,21 +172,60 @@ def build_model(dag: DAGCircuit, bases: tuple[str, ...] = ("Z", "X"), embed: boo
 
 class DagIndex:
     """The parts of a DAG every walk over it needs: op nodes by id, a topological position per node,
-    in-degrees and successors among op nodes (dry runs walk one DAG many times)."""
+    and which operations must wait for which (dry runs walk one DAG many times).
 
-    def __init__(self, dag: DAGCircuit):
+    The order to respect is the DAG's, relaxed where operations commute on a wire: consecutive
+    operations on one qubit that all keep a copy in the same basis (``Z``: diagonal on it, such as
+    ``cz``, ``cp``, ``rz``, ``cx`` controls; ``X``: ``cx`` targets, ``rx``) and not in the other form
+    a *run*, and commute on that qubit. Two gates that, on every qubit they share, keep the same
+    basis commute. So an operation waits only until every operation of the run before its
+    own on each of its wires is done. Anything else (a gate that keeps both bases or neither, a
+    non-unitary operation, classical wires) is a run of its own, so its order is the DAG's. The
+    runs never mix operations of two segments of a qubit, so segments and copies are the same in
+    every order this allows.
+
+    ``runs``: run id -> its number of operations; ``member_of``: node id -> the runs it belongs
+    to (one per wire); ``releases``: run id -> the node ids that wait for it; ``waits``: node id
+    -> how many runs it waits for. ``relaxed=False`` keeps the DAG's order exactly (every run one
+    operation).
+    """
+
+    def __init__(self, dag: DAGCircuit, roles: dict | None = None, relaxed: bool = True):
         self.nodes: dict[int, DAGOpNode] = {}
         self.order: dict[int, int] = {}
-        self.indegree: dict[int, int] = {}
-        self.successors: dict[int, list[int]] = {}
         for i, node in enumerate(dag.topological_op_nodes()):
             self.nodes[node._node_id] = node
             self.order[node._node_id] = i
-            preds = {p._node_id for p in dag.predecessors(node) if isinstance(p, DAGOpNode)}
-            self.indegree[node._node_id] = len(preds)
-            self.successors[node._node_id] = sorted(
-                {s._node_id for s in dag.successors(node) if isinstance(s, DAGOpNode)}
-            )
+        self.runs: list[int] = []
+        self.releases: list[list[int]] = []
+        self.member_of: dict[int, list[int]] = {node_id: [] for node_id in self.nodes}
+        self.waits: dict[int, int] = dict.fromkeys(self.nodes, 0)
+        roles = {} if roles is None else roles
+        for wire in dag.wires:
+            previous = current = kind = None
+            for node in dag.nodes_on_wire(wire, only_ops=True):
+                found = _run_kind(node, wire, roles) if relaxed and isinstance(wire, Qubit) else None
+                if found is None or found != kind:
+                    previous, current, kind = current, len(self.runs), found
+                    self.runs.append(0)
+                    self.releases.append([])
+                self.runs[current] += 1
+                self.member_of[node._node_id].append(current)
+                if previous is not None:
+                    self.releases[previous].append(node._node_id)
+                    self.waits[node._node_id] += 1
+
+
+def _run_kind(node: DAGOpNode, wire, roles: dict) -> str | None:
+    """``"Z"`` or ``"X"``: the basis in which ``node`` keeps a copy of ``wire`` (and not in the
+    other); None when it must keep its place in the DAG's order on that wire."""
+    op = node.op
+    if not isinstance(op, Gate) or node.cargs or op.is_parameterized():
+        return None
+    role = role_of(node, node.qargs.index(wire), memo=roles)
+    if (role.z == "keep") == (role.x == "keep"):
+        return None
+    return "Z" if role.z == "keep" else "X"
 
 
 #: The ``property_set`` key of the :class:`CircuitModel` of the DAG being compiled.
@@ -205,6 +247,7 @@ class CircuitModel:
         self._size = dag.size(recurse=True)
         self._bursts: dict[tuple, BurstModel] = {}
         self._index: DagIndex | None = None
+        self._strict_index: DagIndex | None = None
         #: Roles of gate kinds (see :func:`role_of`), shared by everything that reads this DAG.
         self.roles: dict[tuple, Role] = {}
 
@@ -231,10 +274,17 @@ class CircuitModel:
 
     @property
     def index(self) -> DagIndex:
-        """The :class:`DagIndex` of the DAG."""
+        """The :class:`DagIndex` of the DAG (commuting runs relaxed)."""
         if self._index is None:
-            self._index = DagIndex(self.dag)
+            self._index = DagIndex(self.dag, self.roles)
         return self._index
+
+    @property
+    def strict_index(self) -> DagIndex:
+        """The :class:`DagIndex` that keeps the DAG's own order (``relaxed=False``)."""
+        if self._strict_index is None:
+            self._strict_index = DagIndex(self.dag, self.roles, relaxed=False)
+        return self._strict_index
 
 
 def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool, memo: dict) -> BurstModel:
@@ -309,6 +359,7 @@ def choose_copies(
     orientation: int = 0,
     banned: frozenset = frozenset(),
     runs: dict[int, int] | None = None,
+    short: float | None = None,
 ) -> dict[Copy, list[int]]:
     """The copies that serve every nonlocal gate, each with its gates (node ids, topological order).
 
@@ -318,12 +369,15 @@ def choose_copies(
     lower-numbered ones (they can differ in how many copies must be open at once). ``banned``
     copies are used only for gates that no other copy can serve. ``runs`` (node id -> QPU, see
     :func:`best_runs`) says where gates on three or more qubits run; by default
-    :func:`multi_qubit_copies` decides.
+    :func:`multi_qubit_copies` decides. ``short`` prefers copies that hold a comm qubit for less
+    time (see :func:`min_vertex_cover`): each copy weighs ``short`` times the mean span of the
+    copies plus its own span (the circuit positions from its first possible gate to its last),
+    and the lightest cover is taken; ``math.inf`` keeps the cover minimum and only breaks ties.
     """
     k = max(parts) + 1
     side_ids = {side: i for i, side in enumerate(model.sides)}
     banned_ids = frozenset(side_ids[c.side] * k + c.remote for c in banned if c.side in side_ids)
-    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids, runs=runs)
+    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids, runs=runs, short=short)
     served: dict[Copy, list[int]] = {}
     for node, copies in assignment.items():
         for side, remote in copies:
@@ -340,6 +394,7 @@ def _cover(
     count_only: bool = False,
     runs: dict[int, int] | None = None,
     weight=None,
+    short: float | None = None,
 ):
     """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate
     (with ``count_only``: the number of copies, or with ``weight[home][remote]`` their total
@@ -378,7 +433,8 @@ def _cover(
         if not left:
             u, v = v, u
         adjacency.setdefault(u, []).append(v)
-    chosen = forced | min_vertex_cover(adjacency)
+    spans = _spans(model, parts, k) if short is not None else None
+    chosen = forced | min_vertex_cover(adjacency, spans, short)
     if count_only:
         if weight is None:
             return len(chosen), None
@@ -502,8 +558,49 @@ def min_copy_count(model: BurstModel, parts: list[int], work: int = RUN_WORK, we
     return _cover(model, parts, True, count_only=True, runs=runs, weight=weight)[0], exact
 
 
-def min_vertex_cover(adjacency: dict) -> set:
+def _spans(model: BurstModel, parts: list[int], k: int) -> dict[int, int]:
+    """Per possible copy (side id * k + remote QPU), the circuit positions its gates span."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for node, a, b, sa, sb in model.compact:
+        if parts[a] == parts[b]:
+            continue
+        position = model.order[node]
+        for side, other in ((sa, b), (sb, a)):
+            if side >= 0:
+                copy = side * k + parts[other]
+                first[copy] = min(first.get(copy, position), position)
+                last[copy] = max(last.get(copy, position), position)
+    return {copy: last[copy] - first[copy] for copy in first}
+
+
+def _lightest_cover(adjacency: dict, span: dict, short: float) -> set:
+    """The vertex cover of a bipartite graph of least weight, a vertex weighing ``short`` times
+    the mean span plus its ``span`` (with ``short`` infinite: more than all spans together, so
+    the cover stays minimum): the source side of a minimum cut."""
+    if not adjacency:
+        return set()
+    vertices = set(adjacency) | {v for vs in adjacency.values() for v in vs}
+    total = sum(span.get(v, 0) for v in vertices)
+    base = 1 + total if math.isinf(short) else max(1, round(short * total / len(vertices)))
+    graph = nx.DiGraph()
+    for u, vs in adjacency.items():
+        graph.add_edge("s", ("L", u), capacity=base + span.get(u, 0))
+        for v in vs:
+            graph.add_edge(("L", u), ("R", v))  # no capacity: infinite
+            graph.add_edge(("R", v), "t", capacity=base + span.get(v, 0))
+    _, (source_side, _) = nx.minimum_cut(graph, "s", "t")
+    return {u for u in adjacency if ("L", u) not in source_side} | {
+        v for vs in adjacency.values() for v in vs if ("R", v) in source_side
+    }
+
+
+def min_vertex_cover(adjacency: dict, span: dict | None = None, short: float | None = None) -> set:
     """Minimum vertex cover of a bipartite graph given as ``left vertex -> [right vertices]``.
+
+    With ``span`` (vertex -> span) and ``short``, the lightest cover instead (a minimum cut, see
+    :func:`choose_copies`): copies that stay open for less time, so that fewer are open at once
+    when comm qubits are few.
 
     Maximum matching by augmenting paths, then König's construction: the left vertices not
     reachable from an unmatched left vertex by alternating paths, plus the right ones that are.
@@ -513,6 +610,8 @@ def min_vertex_cover(adjacency: dict) -> set:
     built per call, take about 2000 times as long (0.45 ms against 1 s on 150 copies), and the
     partitioner calls this once per evaluation of its local search.
     """
+    if span is not None and short is not None:
+        return _lightest_cover(adjacency, span, short)
     match_right: dict = {}
     match_left: dict = {}
 

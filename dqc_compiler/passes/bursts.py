@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import AnalysisPass
 
@@ -18,6 +20,10 @@ from ..settings import LevelSettings, settings_for
 
 #: Candidates per round of the comm-pressure repair (the rounds are ``LevelSettings.relief_rounds``).
 RELIEF_TRIALS = 3
+#: The ``short`` of the extra cover candidates under comm-qubit limits (see
+#: :func:`~dqc_compiler.segments.choose_copies`): a minimum cover of the shortest copies, and a
+#: cover that gives up copies for shorter ones.
+SHORT = (math.inf, 3.0)
 
 
 class GroupBursts(AnalysisPass):
@@ -32,8 +38,9 @@ class GroupBursts(AnalysisPass):
     gates (embedding). Given the ``network``, they also dry-run the protocol insertion for two
     minimum covers, for the level 1 and level 0 groupings and, when gates on three qubits span
     QPUs, for a minimum cover with each of them run on the QPU that needs fewest copies in all
-    (:func:`~dqc_compiler.segments.best_runs`), and keep the one that really costs fewest ebits
-    once comm-qubit limits have split bursts.
+    (:func:`~dqc_compiler.segments.best_runs`) and, when the cheapest of these still splits bursts,
+    for two covers of copies that hold their comm qubit for less time (:data:`SHORT`), and keep the
+    one that really costs fewest ebits once comm-qubit limits have split bursts.
 
     The level's choices come from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`:
     ``grouping``, ``x_basis``, ``embed``, ``dry_run_candidates``, ``relief_rounds``); without
@@ -77,7 +84,7 @@ def best_bursts(
     simple = circuit.bursts(("Z",), embed=False)
     candidates.append(to_bursts(simple, choose_copies(simple, parts, joint=False), parts))
     candidates.append(one_burst_per_gate(dag, parts, circuit.roles))
-    runs = [None, None, None, None]
+    runs = [None] * len(candidates)
     # gates on three qubits run where they need fewest copies and, when routes differ in length,
     # where they need fewest link-level ebits (the weights of the certified optimum)
     for weight in (None,) if network.is_uniform() else (None, distances(network)):
@@ -87,8 +94,15 @@ def best_bursts(
         ):
             candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
             runs.append(moved)
+    walks = [plan(dag, bursts, parts, network, model=circuit) for bursts in candidates]
+    if min(walks, key=lambda w: w.ebits).split:  # comm qubits ran short: also covers of copies that close sooner
+        for short in SHORT:
+            candidates.append(to_bursts(model, choose_copies(model, parts, short=short), parts))
+            runs.append(None)
+            walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
     models = [model] * len(candidates)
     models[2] = simple
+    plain = len(candidates)  # candidates from here on embed Hadamard sandwiches: they win only by fewer ebits
     if settings.embed_h:  # Hadamard embedding depends on the partition: its own model, last so that ties keep the rest
         embedded = best_embedded_model(dag, parts, circuit.roles)
         if embedded is not None:
@@ -96,13 +110,24 @@ def best_bursts(
                 candidates.append(to_bursts(embedded, choose_copies(embedded, parts, orientation=o), parts))
                 runs.append(None)
                 models.append(embedded)
-    walks = [plan(dag, bursts, parts, network, model=circuit) for bursts in candidates]
-    # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
-    best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
-    bursts, walk = candidates[best], walks[best]
-    if walk.split and (best < 2 or best >= 4):
-        bursts, walk = _relieve(circuit, parts, bursts, walk, network, settings.relief_rounds, runs[best], models[best])
-    return bursts, walk
+                walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
+    # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate;
+    # the best embedding candidate replaces the best other one only when it ends up strictly cheaper
+    chosen = None
+    for group in (range(plain), range(plain, len(candidates))):
+        if not group:
+            continue
+        best = min(group, key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
+        if chosen is not None and walks[best].ebits >= chosen[1].ebits:
+            continue
+        bursts, walk = candidates[best], walks[best]
+        if walk.split and (best < 2 or best >= 4):
+            bursts, walk = _relieve(
+                circuit, parts, bursts, walk, network, settings.relief_rounds, runs[best], models[best]
+            )
+        if chosen is None or walk.ebits < chosen[1].ebits:
+            chosen = (bursts, walk)
+    return chosen
 
 
 def _relieve(

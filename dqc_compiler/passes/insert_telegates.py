@@ -23,8 +23,8 @@ class InsertTelegates(TransformationPass):
     The walk itself is :func:`dqc_compiler.planner.plan` (the same function the partitioner and
     :class:`~dqc_compiler.passes.GroupBursts` dry-run); this pass runs it once more recording the
     operations. (To do, issue 12: hand the chosen plan over from ``GroupBursts`` instead of walking
-    the same bursts again; the walk is deterministic, so the result is the same.) The input is walked in a topological order that finishes open bursts before it
-    opens new ones. A burst opens (``epr`` + cat-entangler, in its basis) at its first gate and closes
+    the same bursts again; the walk is deterministic, so the result is the same.) The input is walked in a topological order
+    (up to gates that commute on a wire) that runs every gate open copies can serve before it opens a new one. A burst opens (``epr`` + cat-entangler, in its basis) at its first gate and closes
     (cat-disentangler) after its last; meanwhile its gates act on the remote copy, and a gate that
     flips the shared qubit (anti-diagonal in the copy's basis) is mirrored on the copy. A burst whose
     QPUs have no free comm qubit waits while other gates can run; when nothing else can, the QPU

@@ -40,10 +40,12 @@ class GroupBursts(AnalysisPass):
     QPUs, for a minimum cover with each of them run on the QPU that needs fewest copies in all
     (:func:`~dqc_compiler.segments.best_runs`) and, when the cheapest of these still splits bursts,
     for two covers of copies that hold their comm qubit for less time (:data:`SHORT`), and keep the
-    one that really costs fewest ebits once comm-qubit limits have split bursts.
+    one that really costs fewest ebits once comm-qubit limits have split bursts. With ``embed_h``
+    they also dry-run the two minimum covers of the partition's Hadamard-embedding model
+    (:mod:`dqc_compiler.embedding`), taken only when strictly cheaper than the best other one.
 
     The level's choices come from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`:
-    ``grouping``, ``x_basis``, ``embed``, ``dry_run_candidates``, ``relief_rounds``); without
+    ``grouping``, ``x_basis``, ``embed``, ``embed_h``, ``dry_run_candidates``, ``relief_rounds``); without
     them, from ``level``.
     """
 
@@ -103,7 +105,7 @@ def best_bursts(
     models = [model] * len(candidates)
     models[2] = simple
     plain = len(candidates)  # candidates from here on embed Hadamard sandwiches: they win only by fewer ebits
-    if settings.embed_h:  # Hadamard embedding depends on the partition: its own model, last so that ties keep the rest
+    if settings.embed_h:  # Hadamard embedding depends on the partition: its own model
         embedded = best_embedded_model(dag, parts, circuit.roles)
         if embedded is not None:
             for o in (0, 1):

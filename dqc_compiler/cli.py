@@ -634,7 +634,7 @@ def _bound(args) -> int:
         **found.to_dict(),
         "partition": [names[p] for p in found.partition],
         "cost_model": "cat-entanglement bursts of optimisation level 2; unlimited comm qubits; no teledata, "
-                      "no commutation",
+                      "no commutation, no Hadamard embedding",
     }
     heuristic = "" if found.heuristic_ebits is None else f"; level-3 heuristic: {found.heuristic_ebits}"
     if args.json:

@@ -425,7 +425,8 @@ def optimum(
     one copy per distinct (segment side, remote QPU), costing the link-level ebits of the route
     the compiler makes it along (:meth:`~dqc_compiler.network.Network.copy_cost`: relays need two
     comm qubits), so ``ebits`` is what the report's ``cost.ebits`` counts when comm qubits do not
-    limit how many copies are open at once; no teledata, gate order as given (no commutation). A
+    limit how many copies are open at once; no teledata, gate order as given (no commutation), no
+    Hadamard embedding (:mod:`dqc_compiler.embedding`: the compiler may go below this optimum). A
     :class:`~qiskit.QuantumCircuit` goes through the level-2 front passes first (:func:`prepare`);
     a DAG is taken as already normalised. ``warm_start`` is a partition to start from (default:
     the level-3 partitioner's choice, :func:`heuristic_partition`); its count is the first upper bound.

@@ -15,7 +15,7 @@ from qiskit.transpiler.exceptions import TranspilerError
 
 from .errors import DQCError
 from .network import Network
-from .protocols import cat_disentangle, cat_entangle, flip_copy
+from .protocols import cat_disentangle, cat_entangle, correct_copy, flip_copy
 from .segments import Burst, CircuitModel, Side, role_of
 
 
@@ -139,6 +139,7 @@ class Plan:
         self.closed = 0
         self.number = {id(b): i for i, b in enumerate(bursts)}  # id(burst) -> its index in ``bursts``
         self.reopened: dict[int, int] = {}  # index in ``bursts`` -> times that burst was closed early
+        self.framed: set[int] = set()  # id(burst) of open Z copies inside a Hadamard sandwich
         self._index_bursts(bursts)
         self.ready = {id(b): 0 for b in bursts}  # gates of each burst whose predecessors are done
 
@@ -336,8 +337,10 @@ class Plan:
         remote_comm = self.copy_of.pop(id(burst))
         if not self.dry:
             cat_disentangle(
-                self.recorder, self.data[burst.qubit], remote_comm, self._new_bit(burst.remote), burst.basis
+                self.recorder, self.data[burst.qubit], remote_comm, self._new_bit(burst.remote), burst.basis,
+                framed=id(burst) in self.framed,
             )
+        self.framed.discard(id(burst))
         self.free_comm[burst.remote].insert(0, remote_comm)
         del self.open_on[burst.remote][id(burst)]
         del self.open_of_qubit[burst.qubit][id(burst)]
@@ -345,6 +348,20 @@ class Plan:
         if key is not None and self.open_by_key.get(key) is burst:
             del self.open_by_key[key]
         self.closed += 1
+
+    def _embed(self, node, burst: Burst, embedded) -> None:
+        """Keep an open Z copy valid across an operation of a Hadamard sandwich (:mod:`dqc_compiler.embedding`)."""
+        if embedded.remote is not None and embedded.remote != burst.remote:
+            raise TranspilerError(
+                f"'{node.name}' is embedded for QPU {embedded.remote}, not for a copy on QPU {burst.remote}"
+            )
+        if embedded.kind == "enter":
+            self.framed.add(id(burst))
+        elif embedded.kind == "leave":
+            self.framed.discard(id(burst))
+        elif not self.dry and any(embedded.flips):
+            control = self.data[embedded.control] if embedded.control is not None else None
+            correct_copy(self.recorder, self.copy_of[id(burst)], embedded.flips, control)
 
     def _emit(self, node) -> None:
         indices = [self.index[q] for q in node.qargs]
@@ -367,6 +384,10 @@ class Plan:
             if i in copies:
                 continue
             for other in list(self.open_of_qubit.get(i, {}).values()):
+                embedded = other.model.embedding.get((node._node_id, i)) if other.model is not None else None
+                if embedded is not None and other.basis == "Z":
+                    self._embed(node, other, embedded)
+                    continue
                 role = role_of(node, position, memo=self.roles).of(other.basis)
                 if role == "flip" and not self.dry:
                     flip_copy(self.recorder, self.copy_of[id(other)], other.basis)

@@ -78,17 +78,31 @@ def cat_entangle(
         dag.apply_operation_back(HGate(), (remote_comm,))
 
 
-def cat_disentangle(dag: DAGCircuit, data: Qubit, remote_comm: Qubit, bit: Clbit, basis: str = "Z") -> None:
+def cat_disentangle(
+    dag: DAGCircuit, data: Qubit, remote_comm: Qubit, bit: Clbit, basis: str = "Z", framed: bool = False
+) -> None:
     """Undo :func:`cat_entangle` (1 classical bit remote -> home); ``remote_comm`` ends in |0>.
 
     ``h remote_comm; measure remote_comm -> bit; reset remote_comm; if (bit) z data;`` — in the
-    ``X`` basis the ``h`` is left out and the correction is an ``x``.
+    ``X`` basis the ``h`` is left out and the correction is an ``x``. ``framed``: a ``Z`` copy
+    closed inside a Hadamard sandwich (:mod:`dqc_compiler.embedding`), whose data qubit is in the
+    X frame: the correction is ``x`` (``H Z H``).
     """
     if basis == "Z":
         dag.apply_operation_back(HGate(), (remote_comm,))
     dag.apply_operation_back(Measure(), (remote_comm,), (bit,))
     dag.apply_operation_back(Reset(), (remote_comm,))
-    dag.apply_operation_back(*conditional(ZGate() if basis == "Z" else XGate(), data, bit))
+    dag.apply_operation_back(*conditional(ZGate() if basis == "Z" and not framed else XGate(), data, bit))
+
+
+def correct_copy(dag: DAGCircuit, copy: Qubit, flips: tuple[int, int], control: Qubit | None = None) -> None:
+    """The correction of a copy in the X frame after an embedded gate (:mod:`dqc_compiler.embedding`):
+    ``x`` on the copy when ``control`` is 0 (``flips[0]``) and when it is 1 (``flips[1]``), as
+    ``x copy`` and/or ``cx control, copy`` (``control`` lives on the copy's QPU)."""
+    if flips[0]:
+        dag.apply_operation_back(XGate(), (copy,))
+    if flips[0] != flips[1]:
+        dag.apply_operation_back(CXGate(), (control, copy))
 
 
 def flip_copy(dag: DAGCircuit, copy: Qubit, basis: str) -> None:

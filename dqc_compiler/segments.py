@@ -70,6 +70,8 @@ class BurstModel:
     sides: list[Side] = field(default_factory=list)  # every side some gate can use, by id
     compact: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # (node, a, b, side id a, side id b)
     compact_multi: list[tuple[int, tuple, tuple]] = field(default_factory=list)  # (node, qubits, side ids)
+    #: (node id, input qubit) -> what a Z copy needs across a Hadamard sandwich (see :mod:`dqc_compiler.embedding`)
+    embedding: dict = field(default_factory=dict)
 
     def __post_init__(self):
         ids: dict[Side, int] = {}

@@ -30,6 +30,9 @@ class LevelSettings:
     #: Copies in the X basis (``cx`` targets) and embedding of anti-diagonal one-qubit gates.
     x_basis: bool = False
     embed: bool = False
+    #: Hadamard embedding: Z copies live across ``h · (gates that are Paulis in the X frame) · h``
+    #: sandwiches (:mod:`dqc_compiler.embedding`), tried as extra candidates of the burst grouping.
+    embed_h: bool = False
     #: Objective of the partitioner: the burst model's true ebit count (else the cut weight).
     burst_aware_partition: bool = False
     #: METIS seeds tried from ``--seed`` on (burst-aware partitioning).
@@ -86,15 +89,17 @@ _LEVEL_2 = replace(
     _LEVEL_1,
     level=2,
     summary="+ shared qubits chosen jointly (exact minimum vertex cover), X-basis copies for cx targets, "
-    "embedding of anti-diagonal gates, Toffoli/CCZ kept whole, partition refined on the true ebit count",
+    "embedding of anti-diagonal gates and Hadamard sandwiches, Toffoli/CCZ kept whole, partition refined on "
+    "the true ebit count",
     description="The shared qubit of every gate is chosen jointly: a **minimum vertex cover**, solved exactly. "
-    "Copies in the **X basis** for `cx` targets. **Embedding** of anti-diagonal one-qubit gates. **Toffoli and "
-    "CCZ kept whole.** A partition refined on the **true ebit count**. Comm-qubit limits are taken into account "
+    "Copies in the **X basis** for `cx` targets. **Embedding** of anti-diagonal one-qubit gates and of "
+    "**Hadamard sandwiches** (`h` · gates that are Paulis in the X frame · `h`). **Toffoli and CCZ kept whole.** A partition refined on the **true ebit count**. Comm-qubit limits are taken into account "
     "by dry runs of the protocol insertion.",
     keep_multi=True,
     grouping="cover",
     x_basis=True,
     embed=True,
+    embed_h=True,
     burst_aware_partition=True,
     refine_work=1_000_000,
     refine_cap=150,

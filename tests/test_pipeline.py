@@ -254,7 +254,7 @@ def test_each_level_does_at_least_what_the_one_below_does():
 
     for level in (1, 2, 3):
         low, high = LEVEL_SETTINGS[level - 1], LEVEL_SETTINGS[level]
-        for flag in ("absorb_final_swaps", "keep_multi", "x_basis", "embed", "burst_aware_partition", "commute"):
+        for flag in ("absorb_final_swaps", "keep_multi", "x_basis", "embed", "embed_h", "burst_aware_partition", "commute"):
             assert getattr(high, flag) >= getattr(low, flag), (level, flag)
         assert high.refine_budget(100) >= low.refine_budget(100)
         assert high.metis_seeds >= low.metis_seeds

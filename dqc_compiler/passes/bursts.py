@@ -7,6 +7,7 @@ import math
 from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.transpiler.basepasses import AnalysisPass
 
+from ..embedding import best_embedded_model
 from ..errors import DQCError
 from ..network import Network
 from ..placement import distances
@@ -39,10 +40,12 @@ class GroupBursts(AnalysisPass):
     QPUs, for a minimum cover with each of them run on the QPU that needs fewest copies in all
     (:func:`~dqc_compiler.segments.best_runs`) and, when the cheapest of these still splits bursts,
     for two covers of copies that hold their comm qubit for less time (:data:`SHORT`), and keep the
-    one that really costs fewest ebits once comm-qubit limits have split bursts.
+    one that really costs fewest ebits once comm-qubit limits have split bursts. With ``embed_h``
+    they also dry-run the two minimum covers of the partition's Hadamard-embedding model
+    (:mod:`dqc_compiler.embedding`), taken only when strictly cheaper than the best other one.
 
     The level's choices come from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`:
-    ``grouping``, ``x_basis``, ``embed``, ``dry_run_candidates``, ``relief_rounds``); without
+    ``grouping``, ``x_basis``, ``embed``, ``embed_h``, ``dry_run_candidates``, ``relief_rounds``); without
     them, from ``level``.
     """
 
@@ -99,21 +102,44 @@ def best_bursts(
             candidates.append(to_bursts(model, choose_copies(model, parts, short=short), parts))
             runs.append(None)
             walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
-    # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate
-    best = min(range(len(candidates)), key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
-    bursts, walk = candidates[best], walks[best]
-    if walk.split and (best < 2 or best >= 4):
-        bursts, walk = _relieve(circuit, parts, bursts, walk, network, settings.relief_rounds, runs[best])
-    return bursts, walk
+    models = [model] * len(candidates)
+    models[2] = simple
+    plain = len(candidates)  # candidates from here on embed Hadamard sandwiches: they win only by fewer ebits
+    if settings.embed_h:  # Hadamard embedding depends on the partition: its own model
+        embedded = best_embedded_model(dag, parts, circuit.roles)
+        if embedded is not None:
+            for o in (0, 1):
+                candidates.append(to_bursts(embedded, choose_copies(embedded, parts, orientation=o), parts))
+                runs.append(None)
+                models.append(embedded)
+                walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
+    # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate;
+    # the best embedding candidate replaces the best other one only when it ends up strictly cheaper
+    chosen = None
+    for group in (range(plain), range(plain, len(candidates))):
+        if not group:
+            continue
+        best = min(group, key=lambda i: (walks[i].ebits, sum(b.basis == "X" for b in candidates[i]), i))
+        if chosen is not None and walks[best].ebits >= chosen[1].ebits:
+            continue
+        bursts, walk = candidates[best], walks[best]
+        if walk.split and (best < 2 or best >= 4):
+            bursts, walk = _relieve(
+                circuit, parts, bursts, walk, network, settings.relief_rounds, runs[best], models[best]
+            )
+        if chosen is None or walk.ebits < chosen[1].ebits:
+            chosen = (bursts, walk)
+    return chosen
 
 
 def _relieve(
-    circuit: CircuitModel, parts: list[int], bursts: list[Burst], walk, network: Network, rounds: int, runs=None
+    circuit: CircuitModel, parts: list[int], bursts: list[Burst], walk, network: Network, rounds: int, runs=None,
+    model=None,
 ):
     """Greedy repair for comm-qubit pressure: ban the copy that was reopened most (its gates go
     to the other qubit's copies), keep the change if it really costs fewer ebits, repeat, for at
-    most ``rounds`` rounds."""
-    model = circuit.bursts()
+    most ``rounds`` rounds. ``model``: the burst model the bursts come from (default: the circuit's)."""
+    model = model if model is not None else circuit.bursts()
     banned: frozenset = frozenset()
     best_cost = walk.ebits
     for _ in range(rounds):

@@ -153,7 +153,10 @@ class PartitionQubits(AnalysisPass):
         for parts in (refined, start, placed(best_metis_partition(graph, capacities, seed, local_search=search))):
             if parts not in finalists:
                 finalists.append(parts)
-        real = [best_bursts(dag, parts, self.network, settings, circuit)[1].ebits for parts in finalists]
+        real = []
+        for parts in finalists:  # on a tie, a grouping without Hadamard embedding is preferred
+            bursts, walk = best_bursts(dag, parts, self.network, settings, circuit)
+            real.append((walk.ebits, any(getattr(b.model, "embedding", None) for b in bursts)))
         return finalists[min(range(len(finalists)), key=lambda i: (real[i], i))]
 
 

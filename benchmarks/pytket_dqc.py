@@ -27,6 +27,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from sections import write_section  # noqa: E402 - benchmarks/sections.py
 
 from dqc_compiler import Network  # noqa: E402
 from dqc_compiler import compile as compile_circuit  # noqa: E402
@@ -147,15 +150,6 @@ def to_markdown(rows: list[dict], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path) -> None:
-    """Replace this section of ``path`` (or append it)."""
-    old = path.read_text() if path.exists() else ""
-    if BEGIN in old and END in old:
-        new = old[: old.index(BEGIN)] + text.rstrip("\n") + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -188,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                           if a.startswith("--") and a != "--write"])
     text = to_markdown(rows, command)
     if args.write:
-        write_section(text, HERE / "results.md")
+        write_section(HERE / "results.md", text, BEGIN, END)
     print(text)
     return 0 if all("NO" not in r["default_verified"] + r["unlimited_verified"] for r in rows) else 1
 

@@ -29,6 +29,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from sections import write_section  # noqa: E402 - benchmarks/sections.py
+
 #: Markers of the scale section in results.md (rewritten by this runner, kept by run.py).
 BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
 CASES = ("qft_360_k20", "sparse_1000_k16", "random_1000_10000_k16", "qft_1000_k10")
@@ -188,12 +192,7 @@ def splice(results: Path, lines: list[str], plot_path: str) -> None:
     """Put the table into results.md between :data:`BEGIN` and :data:`END` (appended the first time)."""
     section = "\n".join([BEGIN, "## Scale (large circuits: seconds and memory)", "",
                          *lines[2:], "", "Per-pass seconds of every case: [scale.md](scale.md).", END])
-    text = results.read_text() if results.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    results.write_text(text)
+    write_section(results, section + "\n", BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,19 @@ def circuits_dir() -> Path:
 # --- shared helpers of the pass and pipeline tests (helper "core") ------------------------------
 
 
+def drop_first_correction(circuit: QuantumCircuit) -> QuantumCircuit | None:
+    """``circuit`` with its first classically controlled correction (``if_else``) dropped: a broken
+    output for negative controls. None when it has no correction."""
+    broken = circuit.copy_empty_like()
+    dropped = False
+    for instruction in circuit.data:
+        if not dropped and instruction.operation.name == "if_else":
+            dropped = True
+            continue
+        broken.append(instruction)
+    return broken if dropped else None
+
+
 def rebuild(circuit: QuantumCircuit, instructions) -> QuantumCircuit:
     """``circuit``'s registers and metadata (the layout) with a new instruction list."""
     out = circuit.copy_empty_like()

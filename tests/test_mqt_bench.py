@@ -17,7 +17,7 @@ from dqc_compiler import compile as compile_circuit
 from dqc_compiler.io import load_circuit
 from dqc_compiler.verify import verify
 
-from .conftest import independent_contract_check
+from .conftest import drop_first_correction, independent_contract_check
 
 FILES = sorted((Path(__file__).parent / "data" / "mqt").glob("*.qasm"))
 
@@ -25,16 +25,12 @@ FILES = sorted((Path(__file__).parent / "data" / "mqt").glob("*.qasm"))
 def _broken(circuit: QuantumCircuit) -> tuple[QuantumCircuit, str]:
     """The output with its first classically controlled correction dropped (or, with no
     communication at all, an extra ``x`` at the end)."""
-    broken = circuit.copy_empty_like()
-    dropped = False
-    for instruction in circuit.data:
-        if not dropped and instruction.operation.name == "if_else":
-            dropped = True
-            continue
-        broken.append(instruction)
-    if not dropped:
-        broken.x(0)
-    return broken, "dropped correction" if dropped else "extra x"
+    broken = drop_first_correction(circuit)
+    if broken is not None:
+        return broken, "dropped correction"
+    broken = circuit.copy()
+    broken.x(0)
+    return broken, "extra x"
 
 
 @pytest.mark.parametrize("network", ["qpus:2", "line:3"])

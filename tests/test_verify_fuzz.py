@@ -21,6 +21,8 @@ import dqc_compiler
 from dqc_compiler.io import dumps_qasm3, loads_circuit
 from dqc_compiler.verify import _roles, cliffordise, verify
 
+from .conftest import drop_first_correction
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import fuzz  # noqa: E402
 
@@ -71,14 +73,8 @@ r(1.7753845609366623, 0.42456955072313357) q[0];
 
 def _broken(circuit: QuantumCircuit) -> QuantumCircuit:
     """The output with its first correction dropped."""
-    broken = circuit.copy_empty_like()
-    dropped = False
-    for instruction in circuit.data:
-        if not dropped and instruction.operation.name == "if_else":
-            dropped = True
-            continue
-        broken.append(instruction)
-    assert dropped
+    broken = drop_first_correction(circuit)
+    assert broken is not None
     return broken
 
 

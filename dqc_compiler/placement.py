@@ -21,13 +21,15 @@ def distances(network: Network) -> np.ndarray:
     k = network.num_qpus
     if network.is_uniform():  # every pair linked directly: no route searches
         return np.ones((k, k)) - np.eye(k)
-    table = np.zeros((k, k))
-    for a in range(k):
-        for b in range(k):
-            if a != b:
+    tables = network._tables()  # computed once per network (the partitioner and GroupBursts share it)
+    if "distance_table" not in tables:
+        table = np.zeros((k, k))
+        for a in range(k):
+            for b in range(a + 1, k):
                 d = network.distance(a, b)
-                table[a, b] = UNREACHABLE if d == float("inf") else d
-    return table
+                table[a, b] = table[b, a] = UNREACHABLE if d == float("inf") else d
+        tables["distance_table"] = table
+    return tables["distance_table"].copy()
 
 
 def copy_traffic(model: BurstModel, parts: list[int], k: int) -> np.ndarray:

@@ -205,7 +205,10 @@ def refine_ebits(
 ) -> list[int]:
     """First-improvement local search on ``score``: single moves into free space, then swaps.
 
-    Stops when a full sweep finds nothing better or after ``budget`` evaluations.
+    Stops when a full sweep finds nothing better or after ``budget`` evaluations. Of the empty
+    QPUs, only the first of each capacity is tried as a destination: ``score`` places the blocks
+    on the network itself, so empty QPUs of one size are interchangeable, and a sweep costs
+    O(n * (used QPUs + capacities)) moves rather than O(n * k).
     """
     parts = list(parts)
     best = score(parts)
@@ -215,8 +218,16 @@ def refine_ebits(
     while improved and used < budget and best > 0:  # (a zero budget returns the start unchanged)
         improved = False
         sizes = [parts.count(j) for j in range(k)]
+        empty_sizes: set[int] = set()
+        destinations = []
+        for j in range(k):
+            if sizes[j] == 0:
+                if capacities[j] in empty_sizes:
+                    continue
+                empty_sizes.add(capacities[j])
+            destinations.append(j)
         for v in range(n):
-            for dst in range(k):
+            for dst in destinations:
                 if dst == parts[v] or sizes[dst] >= capacities[dst] or used >= budget:
                     continue
                 src = parts[v]

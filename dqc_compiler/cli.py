@@ -549,7 +549,7 @@ def _write(write) -> None:
 
 def _summary(args, report: dict) -> str:
     cost, schedule, source = report["cost"], report["schedule"], report["input"]
-    qpus = ", ".join(f"{q['name']}({q['data_qubits']}+{q['comm_qubits']})" for q in report["network"]["qpus"])
+    qpus = _qpu_list(report)
     lines = [
         f"{args.input}: {_plural(source['num_qubits'], 'qubit')}, {_gate_counts(source)} -> {qpus}",
         f"  ebits {cost['ebits']}  nonlocal gates {cost['nonlocal_gates']}  telegates {cost['telegates']}  "
@@ -584,6 +584,26 @@ def _summary(args, report: dict) -> str:
     if args.split:
         lines.append(f"  wrote {len(report['network']['qpus'])} per-QPU programs and messages.json into {args.split}")
     return "\n".join(lines)
+
+
+#: The summary names every QPU up to this many; above, only those that hold qubits (and a count).
+SUMMARY_QPUS = 12
+
+
+def _qpu_list(report: dict) -> str:
+    """``a(4+2), b(4+2)``: each QPU with its data + comm qubits; on a large network only the QPUs
+    that hold qubits, then how many QPUs the network has."""
+    qpus = report["network"]["qpus"]
+    shown = qpus
+    if len(qpus) > SUMMARY_QPUS:
+        used = {place["qpu"] for place in report["layout"]["initial"]}
+        shown = [q for q in qpus if q["name"] in used]
+    text = ", ".join(f"{q['name']}({q['data_qubits']}+{q['comm_qubits']})" for q in shown[:SUMMARY_QPUS])
+    if len(shown) > SUMMARY_QPUS:
+        text += f", ... ({len(shown)} used)"
+    if len(shown) < len(qpus):
+        text += f" of {len(qpus)} QPUs"
+    return text
 
 
 def _plural(count: int, noun: str) -> str:

@@ -772,3 +772,21 @@ def test_json_stdout_of_verify_and_bound_parses(tmp_path, capfd):
     assert _strict_json(capfd.readouterr().out)["equivalent"] is True
     assert cli.main(["bound", str(QFT4), "--qpus", "16", "--json"]) == 0
     assert "ebits" in json.dumps(_strict_json(capfd.readouterr().out))
+
+
+def test_summary_on_a_large_network_names_only_the_qpus_used(tmp_path, capsys):
+    out = tmp_path / "out.qasm"
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--network", "line:40x1", "-o", out)
+    assert code == 0, stderr
+    first = stdout.splitlines()[0]
+    assert first.endswith(" of 40 QPUs")
+    named = re.findall(r"qpu\d+\(", first)
+    assert len(named) == 4  # the four QPUs holding one qubit each, not all forty
+
+
+def test_summary_on_a_small_network_names_every_qpu(tmp_path, capsys):
+    out = tmp_path / "out.qasm"
+    code, stdout, stderr = run_cli(capsys, "compile", QFT4, "--qpus", 3, "-o", out)
+    assert code == 0, stderr
+    first = stdout.splitlines()[0]
+    assert len(re.findall(r"qpu\d+\(", first)) == 3 and "QPUs" not in first

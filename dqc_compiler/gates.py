@@ -57,6 +57,41 @@ def op_key(op: Instruction) -> tuple:
     return (op.name, op.num_qubits, tuple(float(p) if _is_number(p) else repr(p) for p in op.params))
 
 
+def cache_key(op: Instruction) -> tuple:
+    """A hashable key for what ``op`` does, for caches shared across circuits.
+
+    :func:`op_key` for qiskit's standard gate classes (their name and parameters fix the matrix).
+    Any other operation is also keyed by its class and its definition, gate by gate: two
+    user-defined gates that share a name and parameters but not a body (``gate g a, b { cx a, b; }``
+    here, ``{ cz a, b; }`` in another circuit) get different keys. An array parameter (a
+    ``unitary``'s matrix) is keyed by its bytes, not by its printed, rounded form.
+    """
+    key = op_key(op)
+    reference = _standard().get(op.name)
+    if reference is not None and type(op) is type(reference):
+        return key
+    params = tuple(p.tobytes() if isinstance(p, np.ndarray) else None for p in op.params)
+    try:
+        definition = op.definition
+    except Exception:  # noqa: BLE001 - an operation whose body cannot be built is keyed without one
+        definition = None
+    body = None
+    if definition is not None:
+        body = (definition.num_qubits, float(definition.global_phase) if _is_number(definition.global_phase) else
+                repr(definition.global_phase), tuple(
+                    (cache_key(inner.operation), tuple(definition.find_bit(q).index for q in inner.qubits))
+                    for inner in definition.data))
+    return (*key, type(op).__qualname__, params, body)
+
+
+@functools.cache
+def _standard() -> dict:
+    """qiskit's standard gates by name (built once; read-only)."""
+    from qiskit.circuit.library import get_standard_gate_name_mapping  # noqa: PLC0415
+
+    return get_standard_gate_name_mapping()
+
+
 def node_key(node) -> tuple:
     """:func:`op_key` of a DAG node's operation, read without building the operation object."""
     return (node.name, len(node.qargs), tuple(float(p) if _is_number(p) else repr(p) for p in node.params))
@@ -71,8 +106,8 @@ def _is_number(value) -> bool:
 
 
 def matrix(op: Instruction) -> np.ndarray:
-    """The unitary of ``op`` (cached by name and parameters)."""
-    return _matrix_cached(op_key(op), op)
+    """The unitary of ``op`` (cached by :func:`cache_key`: a user gate's body is part of the key)."""
+    return _matrix_cached(cache_key(op), op)
 
 
 _MATRICES: dict[tuple, np.ndarray] = {}

@@ -46,6 +46,7 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.library import SaveAmplitudesSquared
 
 from .errors import DQCError
+from .gates import cache_key
 from .defer import defer
 from .passes import CheckSupportedInput, LowerControlFlow, Normalise, SplitFinalMeasurements
 
@@ -502,7 +503,7 @@ _NORMALISED: dict[tuple, QuantumCircuit] = {}
 
 def _normalised(op: Instruction) -> QuantumCircuit:
     """``op`` alone, decomposed by :class:`~dqc_compiler.passes.Normalise` (as the original is)."""
-    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params), type(op).__name__)
+    key = cache_key(op)
     if key not in _NORMALISED:
         single = QuantumCircuit(op.num_qubits)
         single.append(op, range(op.num_qubits))
@@ -521,7 +522,7 @@ def canonical_gate(op: Instruction) -> Instruction | None:
     reference = _STANDARD[op.name]
     if type(op) is type(reference):
         return op
-    key = (op.name, op.num_qubits, tuple(_float(p) for p in op.params))
+    key = cache_key(op)
     if key not in _CANONICAL:
         found = None
         if op.num_qubits == reference.num_qubits and len(op.params) == len(reference.params) and op.definition:
@@ -530,13 +531,6 @@ def canonical_gate(op: Instruction) -> Instruction | None:
                 found = candidate
         _CANONICAL[key] = found
     return _CANONICAL[key]
-
-
-def _float(value) -> float | str:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 # ---------------------------------------------------------------------- Clifford images
@@ -579,7 +573,7 @@ def cliffordise(op: Instruction) -> QuantumCircuit:
     risk a false alarm.
     """
     standard = op.name in _STANDARD and type(op) is type(_STANDARD[op.name])
-    by_name = ("standard", op.name, tuple(_float(p) for p in op.params)) if standard else None
+    by_name = ("standard", cache_key(op)) if standard else None
     if by_name in _IMAGES:  # qiskit's own class: its name and parameters fix the matrix
         return _IMAGES[by_name]
     try:
@@ -753,7 +747,7 @@ def _check_roles(name: str, m: np.ndarray, image: np.ndarray) -> None:
 
 def _check_multi_qubit_image(op: Instruction, decomposed: QuantumCircuit) -> None:
     """The gate-by-gate image of a decomposed three-qubit gate keeps the roles of the whole gate."""
-    key = ("multi", op.name, type(op).__name__, tuple(_float(p) for p in op.params), len(decomposed.data))
+    key = ("multi", cache_key(op), len(decomposed.data))
     if key in _IMAGES:
         return
     image = QuantumCircuit(op.num_qubits)

@@ -120,6 +120,7 @@ def verify(
 ) -> Verdict:
     """Check that ``distributed`` implements ``original``.
 
+    ``distributed`` is the distributed circuit or the :class:`~dqc_compiler.pipeline.CompileResult`.
     ``layout`` is the report's ``layout`` object (``{"initial": [{"qpu", "index"}], "final": ...}``);
     when None it is read from ``distributed.metadata["dqc_layout"]``. ``method`` is ``auto`` (the
     Choi check when it costs a few seconds; else random product states — as few as one shot on long
@@ -144,6 +145,8 @@ def verify(
     """
     if method not in METHODS:
         raise DQCError(f"unknown verification method '{method}' (choose from {', '.join(METHODS)})")
+    if not isinstance(distributed, QuantumCircuit) and isinstance(getattr(distributed, "circuit", None), QuantumCircuit):
+        distributed = distributed.circuit  # a CompileResult: its circuit carries the layout in its metadata
     if not _is_transpiled(distributed):
         return _verify(original, distributed, layout, method, seed, gate_for_gate=True, progress=progress)
     from .plugin import to_qpu_registers  # noqa: PLC0415 - the plugin module imports this one's package

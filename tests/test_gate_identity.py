@@ -92,3 +92,11 @@ def test_a_gate_named_like_a_standard_one_is_what_its_body_says():
         results[label] = (qc, pipeline.compile(qc, network).circuit)
         assert verify(qc, results[label][1], method="exact").equivalent
     assert not verify(results["liar"][0], results["honest"][1], method="exact").equivalent
+
+
+def test_verify_takes_a_compile_result():
+    qc = circuit_with(user_gate("g", "cx"))
+    result = pipeline.compile(qc, Network.all_to_all(2, 2))
+    assert verify(qc, result).equivalent
+    other = circuit_with(user_gate("g", "cz_h"))
+    assert not verify(other, result).equivalent

@@ -130,9 +130,104 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
     the matching half of the same ebit, and the two become one ``epr``. Raises :class:`DQCError`
     when the programs stall (a missing message or ebit) or a message names no measurement.
     """
-    names = list(messages["qpus"])
+    return _Assembly(programs, messages).run()
+
+
+class _Assembly:
+    """The state of :func:`assemble`: where each program stands and the circuit recorded so far."""
+
+    def __init__(self, programs: dict, messages: dict):
+        self.programs, self.messages = programs, messages
+        self.names = list(messages["qpus"])
+        self.combined, self.qubit_of, self.clbit_of = _combined_registers(programs, self.names)
+        # the bits a QPU may read only after a message, and the ebits in each QPU's order
+        self.waits: dict = {}  # (receiver, bit) -> [(first op that reads the value, sender, sender's measure)]
+        for m in messages["messages"]:
+            self.waits.setdefault((m["to"], m["bit"]), []).append((m.get("before", 0), m["from"], m["after"]))
+        self.expected = {name: [e["id"] for e in messages["ebits"] if name in {end["qpu"] for end in e["between"]}]
+                         for name in self.names}
+        self.pointer = {name: 0 for name in self.names}
+        self.ebit_count = {name: 0 for name in self.names}
+        self.measured_here: dict[str, set] = {name: set() for name in self.names}
+
+    def run(self) -> QuantumCircuit:
+        total = sum(len(self.programs[name].data) for name in self.names)
+        done = 0
+        while done < total:
+            progress = 0
+            for name in self.names:
+                program = self.programs[name]
+                while self.pointer[name] < len(program.data) and self.ready(name):
+                    step = self.step(name)
+                    if not step:
+                        break
+                    progress += step
+            if not progress:
+                stuck = {name: self.pointer[name] for name in self.names
+                         if self.pointer[name] < len(self.programs[name].data)}
+                raise DQCError(f"the per-QPU programs stall (waiting at operations {stuck}): a message or ebit is missing")
+            done += progress
+        return self.combined
+
+    def bit_name(self, name: str, clbit) -> str:
+        register, index = self.programs[name].find_bit(clbit).registers[0]
+        return f"{register.name}[{index}]"
+
+    def ready(self, name: str) -> bool:
+        """True when the next operation of ``name`` has every message it reads."""
+        instruction = self.programs[name].data[self.pointer[name]]
+        if instruction.operation.name == "measure":
+            self.measured_here[name].add(self.bit_name(name, instruction.clbits[0]))
+            return True
+        for clbit in instruction.clbits:
+            bit = self.bit_name(name, clbit)
+            sent_here = self.waits.get((name, bit), [])  # the latest value sent before this operation, else the first
+            sender = next((w[1:] for w in reversed(sent_here) if w[0] <= self.pointer[name]),
+                          sent_here[0][1:] if sent_here else None)
+            if sender is None:
+                if bit not in self.measured_here[name]:
+                    raise DQCError(f"{name}: operation {self.pointer[name]} reads {bit}, which no message delivers")
+            elif self.pointer[sender[0]] <= sender[1]:
+                return False
+        return True
+
+    def step(self, name: str) -> int:
+        """Record the next operation of ``name`` (an ``epr`` when both halves are ready); how many
+        program operations that consumed (0: an ``epr_half`` whose peer is not there yet)."""
+        instruction = self.programs[name].data[self.pointer[name]]
+        if instruction.operation.name == "epr_half":
+            return self.pair(name, instruction)
+        operation = _rebind(instruction, name, self.clbit_of, self.qubit_of)
+        self.combined.append(
+            operation,
+            [self.qubit_of[(name, q)] for q in instruction.qubits],
+            [self.clbit_of[(name, c)] for c in instruction.clbits],
+        )
+        self.pointer[name] += 1
+        return 1
+
+    def pair(self, name: str, instruction) -> int:
+        if self.ebit_count[name] >= len(self.expected[name]):
+            raise DQCError(f"{name}: more epr_half operations than messages.json lists ebits for it")
+        ebit = self.messages["ebits"][self.expected[name][self.ebit_count[name]]]
+        peer = next(end["qpu"] for end in ebit["between"] if end["qpu"] != name)
+        peer_program = self.programs[peer]
+        if (self.pointer[peer] >= len(peer_program.data)
+                or peer_program.data[self.pointer[peer]].operation.name != "epr_half"
+                or self.expected[peer][self.ebit_count[peer]] != ebit["id"]):
+            return 0
+        here, there = (name, instruction.qubits[0]), (peer, peer_program.data[self.pointer[peer]].qubits[0])
+        a, b = (here, there) if ebit["between"][0]["qpu"] == name else (there, here)
+        self.combined.append(EPRGate(), [self.qubit_of[a], self.qubit_of[b]])
+        for end in (name, peer):
+            self.pointer[end] += 1
+            self.ebit_count[end] += 1
+        return 2
+
+
+def _combined_registers(programs: dict, names: list[str]) -> tuple[QuantumCircuit, dict, dict]:
+    """One circuit with every program's registers (by name) and each program bit's bit in it."""
     combined = QuantumCircuit(name="assembled")
-    qubit_of, clbit_of = {}, {}
     for name in names:
         for register in programs[name].qregs:
             if register.name not in {r.name for r in combined.qregs}:
@@ -141,6 +236,7 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
             if creg.name not in {r.name for r in combined.cregs}:
                 combined.add_register(ClassicalRegister(creg.size, creg.name))
     registers = {r.name: r for r in combined.qregs} | {r.name: r for r in combined.cregs}
+    qubit_of, clbit_of = {}, {}
     for name in names:
         program = programs[name]
         for q in program.qubits:
@@ -149,78 +245,7 @@ def assemble(programs: dict, messages: dict) -> QuantumCircuit:
         for c in program.clbits:
             register, index = program.find_bit(c).registers[0]
             clbit_of[(name, c)] = registers[register.name][index]
-    # the bits a QPU may read only after a message, and the ebits in each QPU's order
-    waits: dict = {}  # (receiver, bit) -> [(first op that reads the value, sender, sender's measure)]
-    for m in messages["messages"]:
-        waits.setdefault((m["to"], m["bit"]), []).append((m.get("before", 0), m["from"], m["after"]))
-    expected = {name: [e["id"] for e in messages["ebits"] if name in {end["qpu"] for end in e["between"]}]
-                for name in names}
-    pointer = {name: 0 for name in names}
-    ebit_count = {name: 0 for name in names}
-    total = sum(len(programs[name].data) for name in names)
-    done = 0
-
-    def bit_name(name, clbit) -> str:
-        register, index = programs[name].find_bit(clbit).registers[0]
-        return f"{register.name}[{index}]"
-
-    measured_here: dict[str, set] = {name: set() for name in names}
-
-    def ready(name) -> bool:
-        instruction = programs[name].data[pointer[name]]
-        if instruction.operation.name == "measure":
-            measured_here[name].add(bit_name(name, instruction.clbits[0]))
-            return True
-        for clbit in instruction.clbits:
-            bit = bit_name(name, clbit)
-            sent_here = waits.get((name, bit), [])  # the latest value sent before this operation, else the first
-            sender = next((w[1:] for w in reversed(sent_here) if w[0] <= pointer[name]),
-                          sent_here[0][1:] if sent_here else None)
-            if sender is None:
-                if bit not in measured_here[name]:
-                    raise DQCError(f"{name}: operation {pointer[name]} reads {bit}, which no message delivers")
-            elif pointer[sender[0]] <= sender[1]:
-                return False
-        return True
-
-    while done < total:
-        progress = False
-        for name in names:
-            program = programs[name]
-            while pointer[name] < len(program.data) and ready(name):
-                instruction = program.data[pointer[name]]
-                if instruction.operation.name == "epr_half":
-                    if ebit_count[name] >= len(expected[name]):
-                        raise DQCError(f"{name}: more epr_half operations than messages.json lists ebits for it")
-                    ebit = messages["ebits"][expected[name][ebit_count[name]]]
-                    peer = next(end["qpu"] for end in ebit["between"] if end["qpu"] != name)
-                    peer_program = programs[peer]
-                    if (pointer[peer] >= len(peer_program.data)
-                            or peer_program.data[pointer[peer]].operation.name != "epr_half"
-                            or expected[peer][ebit_count[peer]] != ebit["id"]):
-                        break
-                    first = next(end for end in ebit["between"])
-                    a = (name, instruction.qubits[0]) if first["qpu"] == name else (peer, peer_program.data[pointer[peer]].qubits[0])
-                    b = (peer, peer_program.data[pointer[peer]].qubits[0]) if first["qpu"] == name else (name, instruction.qubits[0])
-                    combined.append(EPRGate(), [qubit_of[a], qubit_of[b]])
-                    for end in (name, peer):
-                        pointer[end] += 1
-                        ebit_count[end] += 1
-                    done += 2
-                else:
-                    operation = _rebind(instruction, name, clbit_of, qubit_of)
-                    combined.append(
-                        operation,
-                        [qubit_of[(name, q)] for q in instruction.qubits],
-                        [clbit_of[(name, c)] for c in instruction.clbits],
-                    )
-                    pointer[name] += 1
-                    done += 1
-                progress = True
-        if not progress:
-            stuck = {name: pointer[name] for name in names if pointer[name] < len(programs[name].data)}
-            raise DQCError(f"the per-QPU programs stall (waiting at operations {stuck}): a message or ebit is missing")
-    return combined
+    return combined, qubit_of, clbit_of
 
 
 def _rebind(instruction, name: str, clbit_of: dict, qubit_of: dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -533,13 +533,7 @@ def simulate(
     copy = _build_noisy(ctx)
     body, measured = _split_final_measurements(copy, set(final))
     outputs, note = _outputs(original, copy, record, measured, final, n)
-    if figure == "auto":
-        figure = "distribution" if record else "process"
-        too_wide = _exact_width(ctx, body, initial, final, True) > EXACT_MAX_QUBITS
-        if figure == "process" and (shots is not None or too_wide):
-            figure = "distribution"
-    if figure == "process" and shots is not None:
-        raise DQCError("the process fidelity needs the exact simulation; leave out --shots")
+    figure = _choose_figure(figure, record, shots, lambda: _exact_width(ctx, body, initial, final, True))
     estimate = estimate_fidelity(ctx.circuit, ctx.network, ctx.layout, ctx.timeline)["estimate"] if noisy else None
     process = figure == "process"
     width = _exact_width(ctx, body, initial, final, process)
@@ -559,18 +553,37 @@ def simulate(
         method = "density_matrix/exact"
     else:
         probabilities, qubits, method = _sampled_distribution(ctx, copy, outputs, noisy, shots, seed)
+    return _compare_distributions(ideal, probabilities, len(outputs), shots, seed, Simulation(
+        noisy, method, "distribution", note, qubits, round(time.perf_counter() - start, 3), estimate=estimate))
+
+
+def _choose_figure(figure: str, record, shots: int | None, process_width) -> str:
+    """``auto``: the distribution when the original measures, else the process fidelity when the
+    exact simulation can give it (no ``shots``, ``process_width()`` at most :data:`EXACT_MAX_QUBITS`)."""
+    if figure == "auto":
+        figure = "distribution" if record else "process"
+        if figure == "process" and (shots is not None or process_width() > EXACT_MAX_QUBITS):
+            figure = "distribution"
+    if figure == "process" and shots is not None:
+        raise DQCError("the process fidelity needs the exact simulation; leave out --shots")
+    return figure
+
+
+def _compare_distributions(ideal: np.ndarray, probabilities: np.ndarray, m: int, shots: int | None,
+                           seed: int | None, simulation: Simulation) -> Simulation:
+    """``simulation`` with the Hellinger fidelity, the TVD and the top outcome of ``probabilities``
+    against ``ideal`` (over ``m`` bits), and with ``shots`` the figures a correct output reaches."""
     top = int(np.argmax(ideal))
-    m = len(outputs)
     hellinger = _clip(float(np.sum(np.sqrt(ideal * probabilities))) ** 2)
     baseline = _sampling_baseline(ideal, shots, seed) if shots is not None else {}
-    return Simulation(
-        noisy, method, "distribution", note, qubits, round(time.perf_counter() - start, 3),
+    return replace(
+        simulation,
         hellinger_fidelity=hellinger,
         total_variation_distance=_clip(0.5 * float(np.sum(np.abs(ideal - probabilities)))),
         top_outcome=format(top, f"0{m}b") if m else "",
         top_outcome_probability=_clip(float(probabilities[top])),
         ideal_top_outcome_probability=_clip(float(ideal[top])),
-        shots=shots, estimate=estimate, **baseline,
+        shots=shots, **baseline,
         within_sampling_error=hellinger >= baseline["sampling_threshold_hellinger"] if baseline else None,
     )
 

@@ -176,14 +176,35 @@ class Plan:
         runnable: list = []  # heap of (circuit order, node id): gates no new copy is needed for
         waiting: dict[int, tuple] = {}  # ready gates that need copies opened -> those copies
         self.groups: dict[tuple, list] = {}  # waiting gates by the copies they need: heaps by order
+        self._group_bursts: dict[tuple, tuple] = {}  # group -> the bursts it needs
+
+        # _choose keeps a heap of the groups' keys and recomputes only those that may have become
+        # smaller since (a new waiting gate, a ready gate of one of their bursts, a comm qubit freed
+        # on one of their QPUs): the same choice as scanning every group, without the scan
+        self._keys: list = []  # (key, group) with key <= the group's current key
+        self._dirty: set[tuple] = set()  # groups whose key may have dropped
+        self._of_burst: dict[int, set[tuple]] = {}  # id(burst) -> groups that need it
+        self._on_qpu: list[set[tuple]] = [set() for _ in self.qpus]  # QPU -> groups that need it free
+        self._seen = [len(f) for f in self.free_comm]  # free comm qubits at the last choice
+        self._wait_ids: dict[int, tuple] = {}  # waiting gate -> its group
 
         def wait(node_id: int, missing: tuple) -> None:
             waiting[node_id] = missing
-            heapq.heappush(self.groups.setdefault(tuple(map(id, missing)), []), (order[node_id], node_id))
+            ids = tuple(map(id, missing))
+            self._wait_ids[node_id] = ids
+            heap = self.groups.get(ids)
+            if heap is None:
+                heap = self.groups[ids] = []
+                self._register(ids, missing)
+            heapq.heappush(heap, (order[node_id], node_id))
+            self._dirty.add(ids)
 
         def arrive(node_id: int) -> None:
             for burst in self.bursts_of.get(node_id, ()):
                 self.ready[id(burst)] += 1
+                found = self._of_burst.get(id(burst))
+                if found:
+                    self._dirty.update(found)
             missing = self._missing(node_id)
             if missing:
                 wait(node_id, missing)
@@ -237,21 +258,70 @@ class Plan:
         """The waiting gate whose copies to open next: one whose copies fit without closing
         another copy if any does; then the one whose copy can serve the largest share of its
         remaining gates at once (it closes soonest, holding its comm qubit for the least time);
-        then circuit order."""
-        best, best_key = None, None
-        for ids, heap in list(self.groups.items()):  # the earliest waiting gate of each group
-            while heap and (heap[0][1] not in waiting or tuple(map(id, waiting[heap[0][1]])) != ids):
-                heapq.heappop(heap)  # run meanwhile, or waiting for other copies now
-            if not heap:
-                del self.groups[ids]
-                continue
-            node_id = heap[0][1]
-            missing = waiting[node_id]
-            share = min(self.ready[id(b)] / len(self.remaining[id(b)]) for b in missing)
-            key = (not self._can_open_all(missing), -share, self.order[node_id])
-            if best_key is None or key < best_key:
-                best, best_key = node_id, key
-        return best
+        then circuit order.
+
+        The key of a group (the gates waiting for the same copies) is that of its earliest gate.
+        Keys only grow (gates run, ``ready`` and ``remaining`` drop together, comm qubits are
+        taken) except when a gate joins a group, a gate of one of its bursts becomes ready or a
+        comm qubit is freed on one of its QPUs; those groups are recomputed, the others keep a
+        key in :attr:`_keys` no larger than their current one, and the smallest entry whose key
+        is still current is the minimum over all groups (keys are distinct: circuit order breaks
+        every tie). O(log of the groups) per choice, amortised, instead of O(groups)."""
+        free, seen, dirty = self.free_comm, self._seen, self._dirty
+        for j, comm in enumerate(free):
+            if len(comm) > seen[j]:
+                dirty.update(self._on_qpu[j])
+            seen[j] = len(comm)
+        keys = self._keys
+        for ids in dirty:
+            key = self._group_key(ids, waiting)
+            if key is not None:
+                heapq.heappush(keys, (key, ids))
+        dirty.clear()
+        while True:
+            key, ids = keys[0]
+            current = self._group_key(ids, waiting)
+            if current == key:
+                return self.groups[ids][0][1]
+            if current is None:
+                heapq.heappop(keys)
+            else:
+                heapq.heapreplace(keys, (current, ids))
+
+    def _group_key(self, ids: tuple, waiting: dict[int, tuple]) -> tuple | None:
+        """The current key of a group of waiting gates (see :meth:`_choose`), None when it has none left."""
+        heap = self.groups.get(ids)
+        if heap is None:
+            return None
+        wait_ids = self._wait_ids
+        while heap and (heap[0][1] not in waiting or wait_ids[heap[0][1]] != ids):
+            heapq.heappop(heap)  # run meanwhile, or waiting for other copies now
+        if not heap:
+            del self.groups[ids]
+            needed = self._group_bursts.pop(ids)
+            for j in self._group_qpus(needed):
+                self._on_qpu[j].discard(ids)
+            for b in needed:
+                self._of_burst[id(b)].discard(ids)
+            return None
+        node_id = heap[0][1]
+        missing = waiting[node_id]
+        share = min(self.ready[id(b)] / len(self.remaining[id(b)]) for b in missing)
+        return (not self._can_open_all(missing), -share, self.order[node_id])
+
+    def _register(self, ids: tuple, missing: tuple) -> None:
+        """Index a new group of waiting gates by its bursts and the QPUs its copies need."""
+        self._group_bursts[ids] = missing
+        for b in missing:
+            self._of_burst.setdefault(id(b), set()).add(ids)
+        for j in self._group_qpus(missing):
+            self._on_qpu[j].add(ids)
+
+    def _group_qpus(self, bursts: tuple) -> set[int]:
+        qpus = set()
+        for b in bursts:
+            qpus.update(j for j, _ in self.needs[id(b)])
+        return qpus
 
     def _server(self, node_id: int, burst: Burst) -> Burst | None:
         """The open copy that can serve this gate now: its own burst's, or another open copy of

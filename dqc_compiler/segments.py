@@ -250,6 +250,10 @@ class CircuitModel:
         self._strict_index: DagIndex | None = None
         #: Roles of gate kinds (see :func:`role_of`), shared by everything that reads this DAG.
         self.roles: dict[tuple, Role] = {}
+        #: Groupings already chosen for this DAG by :func:`~dqc_compiler.passes.bursts.best_bursts`:
+        #: (partition, id(network), settings) -> (network, bursts). The partitioner measures its
+        #: finalists with it and leaves the winner's here, so ``GroupBursts`` does not redo it.
+        self.grouped: dict[tuple, tuple] = {}
 
     @classmethod
     def of(cls, property_set, dag: DAGCircuit) -> "CircuitModel":
@@ -583,6 +587,9 @@ def _lightest_cover(adjacency: dict, span: dict, short: float) -> set:
     vertices = set(adjacency) | {v for vs in adjacency.values() for v in vs}
     total = sum(span.get(v, 0) for v in vertices)
     base = 1 + total if math.isinf(short) else max(1, round(short * total / len(vertices)))
+    found = _lightest_cover_scipy(adjacency, span, base)
+    if found is not None:
+        return found
     graph = nx.DiGraph()
     for u, vs in adjacency.items():
         graph.add_edge("s", ("L", u), capacity=base + span.get(u, 0))
@@ -593,6 +600,46 @@ def _lightest_cover(adjacency: dict, span: dict, short: float) -> set:
     return {u for u in adjacency if ("L", u) not in source_side} | {
         v for vs in adjacency.values() for v in vs if ("R", v) in source_side
     }
+
+
+def _lightest_cover_scipy(adjacency: dict, span: dict, base: int) -> set | None:
+    """:func:`_lightest_cover`'s minimum cut with scipy's maximum flow (Dinic, in C), or None when
+    the capacities could overflow its 32-bit integers (networkx then does it).
+
+    The cut is the one networkx returns: its sink side is every vertex that can reach ``t`` in the
+    residual graph, which is the same for every maximum flow (the smallest sink side of a minimum
+    cut). A left-right edge weighs one more than its left vertex instead of infinity: a cut through
+    it would cost more than cutting that vertex from the source, so the minimum cuts are the same.
+    O(E sqrt(V)) for these unit-depth bipartite networks, against networkx's preflow push in Python."""
+    from scipy.sparse import csr_array  # noqa: PLC0415
+    from scipy.sparse.csgraph import breadth_first_order, maximum_flow  # noqa: PLC0415
+
+    left = {u: 2 + i for i, u in enumerate(adjacency)}
+    right: dict = {}
+    for vs in adjacency.values():
+        for v in vs:
+            if v not in right:
+                right[v] = 2 + len(left) + len(right)
+    size = 2 + len(left) + len(right)
+    weight_left = [base + span.get(u, 0) for u in left]
+    weight_right = [base + span.get(v, 0) for v in right]
+    if sum(weight_left) + max(weight_left) + 1 >= 2**31 - 1 or sum(weight_right) >= 2**31 - 1:
+        return None
+    rows = [0] * len(left) + list(right.values())
+    cols = list(left.values()) + [1] * len(right)
+    caps = weight_left + weight_right
+    for (u, i), w in zip(left.items(), weight_left):
+        for v in dict.fromkeys(adjacency[u]):
+            rows.append(i)
+            cols.append(right[v])
+            caps.append(w + 1)
+    capacity = csr_array((np.array(caps, dtype=np.int32), (rows, cols)), shape=(size, size))
+    flow = maximum_flow(capacity, 0, 1).flow
+    residual = (capacity - flow).tocsr()
+    residual.data[residual.data < 0] = 0
+    residual.eliminate_zeros()
+    reaches_sink = set(breadth_first_order(residual.T.tocsr(), 1, directed=True, return_predecessors=False).tolist())
+    return {u for u, i in left.items() if i in reaches_sink} | {v for v, i in right.items() if i not in reaches_sink}
 
 
 def min_vertex_cover(adjacency: dict, span: dict | None = None, short: float | None = None) -> set:

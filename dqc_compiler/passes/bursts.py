@@ -61,7 +61,11 @@ class GroupBursts(AnalysisPass):
         if settings.grouping == "per_gate":
             bursts = one_burst_per_gate(dag, parts, circuit.roles)
         elif settings.grouping == "cover" and settings.dry_run_candidates and self.network is not None:
-            bursts = best_bursts(dag, parts, self.network, settings, circuit)[0]
+            found = circuit.grouped.get((tuple(parts), id(self.network), settings))
+            if found is not None and found[0] is self.network:  # the partitioner measured it already
+                bursts = found[1]
+            else:
+                bursts = best_bursts(dag, parts, self.network, settings, circuit)[0]
         else:
             model = circuit.bursts(settings.bases, settings.embed)
             joint = settings.grouping == "cover"

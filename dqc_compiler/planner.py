@@ -36,10 +36,10 @@ def check_resources(bursts: list[Burst], network: Network) -> None:
     for j in sorted(needs_comm):
         if qpus[j].comm_qubits == 0:
             raise DQCError(f"QPU '{qpus[j].name}' has no comm qubits but the partition needs it to communicate")
-    for b in bursts:
-        if network.route(b.home, b.remote) is None:
+    for home, remote in dict.fromkeys((b.home, b.remote) for b in bursts):  # each pair once, in order
+        if network.route(home, remote) is None:
             raise DQCError(
-                f"QPUs '{qpus[b.home].name}' and '{qpus[b.remote].name}' must share an ebit but no path of links "
+                f"QPUs '{qpus[home].name}' and '{qpus[remote].name}' must share an ebit but no path of links "
                 "joins them (a QPU relays only with at least 2 comm qubits)"
             )
 
@@ -51,12 +51,15 @@ def plan(
     network: Network,
     dry: bool = True,
     model: CircuitModel | None = None,
+    limit: int | None = None,
 ) -> "Plan":
     """Walk ``dag`` as the pass does; ``dry`` only counts (``opened``, ``split``), else it also
     records the distributed operations (registers included) without building a DAG. ``model``:
     the :class:`~dqc_compiler.segments.CircuitModel` of ``dag`` (built when not given).
 
-    The walk takes the order its rules choose among those the commuting runs allow. When it
+    The walk takes the order its rules choose among those the commuting runs allow. A dry run with
+    ``limit`` stops as soon as it has spent that many ebits (``complete`` is then False and
+    ``ebits`` at least ``limit``): the searches need not finish a grouping that has lost. When it
     records (``dry=False``: the walk :class:`~dqc_compiler.passes.InsertTelegates` emits) and
     that order reopens copies, the walk in the DAG's own order is tried as well and the cheaper
     one kept: the greedy rules are no guarantee (on the level 1 grouping of QFT-64 on 4 QPUs the
@@ -72,6 +75,11 @@ def plan(
     data = [registers[j][s] for j, s in slots]
     model = model if model is not None and model.describes(dag) else CircuitModel(dag)
     best = None
+    if dry and limit is not None:
+        walk = Plan(model, bursts, parts, data, registers, counts, network, dry, model.index)
+        walk.slots, walk.registers = slots, registers
+        walk.complete = walk.run(limit=limit)
+        return walk
     for index in (model.index,) if dry else (model.index, model.strict_index):
         walk = Plan(model, bursts, parts, data, registers, counts, network, dry, index)
         walk.slots = slots
@@ -81,6 +89,24 @@ def plan(
         if not best.split:
             break
     return best
+
+
+def _options(circuit: CircuitModel, model, parts: list[int]) -> dict[int, list[tuple]]:
+    """Per nonlocal two-qubit gate, the copies ``(side, remote QPU)`` of the full burst model that
+    could serve it (an open one serves it for free). The same for every walk of one partition: the
+    last one is kept on the circuit model (read only)."""
+    key = (id(model), tuple(parts))
+    found = circuit.plan_options
+    if found is not None and found[0] == key:
+        return found[1]
+    options: dict[int, list[tuple]] = {}
+    sides = model.sides
+    for node_id, a, b, sa, sb in model.compact:
+        pa, pb = parts[a], parts[b]
+        if pa != pb:
+            options[node_id] = [(sides[side], p) for side, p in ((sa, pb), (sb, pa)) if side >= 0]
+    circuit.plan_options = (key, options)
+    return options
 
 
 class Plan:
@@ -120,12 +146,7 @@ class Plan:
         # copies of the full burst model that could serve each gate: an open one serves it for free
         model = circuit.bursts()
         self.model = model
-        self.options: dict[int, list[tuple]] = {}
-        for node_id, a, b, sa, sb in model.compact:
-            if parts[a] != parts[b]:
-                self.options[node_id] = [
-                    (model.sides[side], parts[other]) for side, other in ((sa, b), (sb, a)) if side >= 0
-                ]
+        self.options = _options(circuit, model, parts)
         self.open_by_key: dict[tuple, Burst] = {}
         self.remaining = {id(b): list(b.nodes) for b in bursts}
         self.copy_of: dict[int, object] = {}  # id(burst) -> remote comm qubit while open
@@ -134,6 +155,7 @@ class Plan:
         self.index = {q: dag.find_bit(q).index for q in dag.qubits}
         self.opened = 0  # cat-entanglements (end-to-end ebits)
         self.ebits = 0  # link-level ebits (epr operations)
+        self.complete = True  # False: a dry run stopped at its ``limit``
         self.swaps = 0  # entanglement swaps on relays
         self.split = 0
         self.closed = 0
@@ -148,7 +170,10 @@ class Plan:
         (its own on the remote QPU, the home's for a moment, two per relay) and the gates it can
         serve once open (its own, and those planned on the other qubit's copy that it can serve)."""
         network, model = self.network, self.model
-        self.routes = {(b.home, b.remote): network.route(b.home, b.remote) for b in bursts}
+        self.routes = {}
+        for b in bursts:
+            if (b.home, b.remote) not in self.routes:
+                self.routes[b.home, b.remote] = network.route(b.home, b.remote)
         self.key_of = {id(b): self._key(b, model) for b in bursts}
         self.needs: dict[int, tuple] = {}
         for b in bursts:
@@ -434,7 +459,7 @@ class Plan:
             correct_copy(self.recorder, self.copy_of[id(burst)], embedded.flips, control)
 
     def _emit(self, node) -> None:
-        indices = [self.index[q] for q in node.qargs]
+        indices = self.structure.qubits[node._node_id]
         planned = self.bursts_of.get(node._node_id, [])
         servers: list[Burst] = []
         if not planned:
@@ -458,7 +483,10 @@ class Plan:
                 if embedded is not None and other.basis == "Z":
                     self._embed(node, other, embedded)
                     continue
-                role = role_of(node, position, memo=self.roles).of(other.basis)
+                role = self.structure.roles_at.get((node._node_id, position))
+                if role is None:
+                    role = self.structure.roles_at[node._node_id, position] = role_of(node, position, memo=self.roles)
+                role = role.of(other.basis)
                 if role == "flip" and not self.dry:
                     flip_copy(self.recorder, self.copy_of[id(other)], other.basis)
                 elif role == "break":

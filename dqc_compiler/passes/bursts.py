@@ -100,23 +100,40 @@ def best_bursts(
         ):
             candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
             runs.append(moved)
-    walks = [plan(dag, bursts, parts, network, model=circuit) for bursts in candidates]
+    # a dry run stops once it is worse than the best so far (it cannot be chosen), and a candidate
+    # with the very bursts of an earlier one shares its walk (ties go to the earlier one anyway)
+    walks: list = []
+    measured: dict[tuple, object] = {}
+
+    def measure(bursts: list[Burst], limit: int | None):
+        key = tuple((b.qubit, b.home, b.remote, tuple(b.nodes), b.basis, b.segment, id(b.model)) for b in bursts)
+        if key not in measured:
+            measured[key] = plan(dag, bursts, parts, network, model=circuit, limit=limit)
+        return measured[key]
+
+    def bound() -> int | None:  # the plain candidates so far: a walk that spends more than their best loses
+        return min(w.ebits for w in walks) + 1 if walks else None
+
+    for bursts in candidates:
+        walks.append(measure(bursts, bound()))
     if min(walks, key=lambda w: w.ebits).split:  # comm qubits ran short: also covers of copies that close sooner
         for short in SHORT:
             candidates.append(to_bursts(model, choose_copies(model, parts, short=short), parts))
             runs.append(None)
-            walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
+            walks.append(measure(candidates[-1], bound()))
     models = [model] * len(candidates)
     models[2] = simple
     plain = len(candidates)  # candidates from here on embed Hadamard sandwiches: they win only by fewer ebits
     if settings.embed_h:  # Hadamard embedding depends on the partition: its own model
         embedded = best_embedded_model(dag, parts, circuit.roles)
         if embedded is not None:
+            plain_best = min(w.ebits for w in walks)  # an embedding candidate wins only below it
             for o in (0, 1):
                 candidates.append(to_bursts(embedded, choose_copies(embedded, parts, orientation=o), parts))
                 runs.append(None)
                 models.append(embedded)
-                walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
+                limit = min([plain_best] + [w.ebits + 1 for w in walks[plain:]])
+                walks.append(measure(candidates[-1], limit))
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate;
     # the best embedding candidate replaces the best other one only when it ends up strictly cheaper
     chosen = None
@@ -159,7 +176,8 @@ def _relieve(
         for extra in trials:
             trial_banned = banned | extra
             trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned, runs=runs), parts)
-            trial_walk = plan(circuit.dag, trial, parts, network, model=circuit)
+            limit = best_cost if found is None else min(best_cost, found[0])  # a walk past it cannot win
+            trial_walk = plan(circuit.dag, trial, parts, network, model=circuit, limit=limit)
             if trial_walk.ebits < best_cost and (found is None or trial_walk.ebits < found[0]):
                 found = (trial_walk.ebits, trial_banned, trial, trial_walk)
         if found is None:

@@ -64,7 +64,11 @@ def plan(
     that order reopens copies, the walk in the DAG's own order is tried as well and the cheaper
     one kept: the greedy rules are no guarantee (on the level 1 grouping of QFT-64 on 4 QPUs the
     DAG's order reopens fewer). Dry runs, which the searches repeat many times, take the first
-    walk only, so the emitted count is at most what they measured."""
+    walk only, so the emitted count is at most what they measured.
+
+    Complexity: O(g log g + c log c) for g gates and c copies opened (heaps of runnable gates and
+    of waiting groups, see :meth:`Plan._choose`); the serving options of a partition are built once
+    for all the walks over it."""
     check_resources(bursts, network)
     qpus = network.qpus
     slots, counts = [], [0] * len(qpus)

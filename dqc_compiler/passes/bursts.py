@@ -47,6 +47,10 @@ class GroupBursts(AnalysisPass):
     The level's choices come from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`:
     ``grouping``, ``x_basis``, ``embed``, ``embed_h``, ``dry_run_candidates``, ``relief_rounds``); without
     them, from ``level``.
+
+    Complexity (g gates): levels 0-1 O(g); level 2-3 a bounded number of covers (O(g) plus a
+    bipartite matching each) and dry runs (O(g log g) each) — none at all when the partitioner has
+    already measured this partition (its grouping is kept on the circuit model and reused).
     """
 
     def __init__(self, level: int = 2, network: Network | None = None, settings: LevelSettings | None = None):
@@ -78,10 +82,20 @@ def best_bursts(
     network: Network,
     settings: LevelSettings | int = 2,
     circuit: CircuitModel | None = None,
+    bound: int | None = None,
 ):
     """The cheapest bursts for this partition once comm-qubit limits are taken into account, and
     the dry run (``ebits``: link-level ebits) that measured them. See :class:`GroupBursts`.
-    ``settings`` may be given as a level number; ``circuit`` is the model of ``dag`` (built when not given)."""
+    ``settings`` may be given as a level number; ``circuit`` is the model of ``dag`` (built when not given).
+
+    ``bound``: the caller only wants a grouping of at most that many ebits. Dry runs stop there, and
+    when every plain candidate (those before the Hadamard-embedding ones) spends more, the search
+    stops and returns one of them with its unfinished walk (``complete`` False, ``ebits`` above
+    ``bound``); the repair and the embedding candidates, which might have gone below it, are not
+    tried. Otherwise the result is what it is without ``bound``.
+
+    Cost: a handful of covers (O(g) each plus a bipartite matching) and dry runs (O(g log g) each,
+    see :func:`~dqc_compiler.planner.plan`), g the number of gates."""
     if isinstance(settings, int):
         settings = settings_for(min(settings, 3))
     circuit = circuit if circuit is not None and circuit.describes(dag) else CircuitModel(dag)
@@ -111,16 +125,19 @@ def best_bursts(
             measured[key] = plan(dag, bursts, parts, network, model=circuit, limit=limit)
         return measured[key]
 
-    def bound() -> int | None:  # the plain candidates so far: a walk that spends more than their best loses
-        return min(w.ebits for w in walks) + 1 if walks else None
+    def bound_() -> int | None:  # the plain candidates so far: a walk that spends more than their best loses
+        limits = [w.ebits + 1 for w in walks] + ([] if bound is None else [bound + 1])
+        return min(limits) if limits else None
 
     for bursts in candidates:
-        walks.append(measure(bursts, bound()))
+        walks.append(measure(bursts, bound_()))
+    if bound is not None and min(w.ebits for w in walks) > bound:  # lost to the caller's bound
+        return candidates[0], walks[0]
     if min(walks, key=lambda w: w.ebits).split:  # comm qubits ran short: also covers of copies that close sooner
         for short in SHORT:
             candidates.append(to_bursts(model, choose_copies(model, parts, short=short), parts))
             runs.append(None)
-            walks.append(measure(candidates[-1], bound()))
+            walks.append(measure(candidates[-1], bound_()))
     models = [model] * len(candidates)
     models[2] = simple
     plain = len(candidates)  # candidates from here on embed Hadamard sandwiches: they win only by fewer ebits

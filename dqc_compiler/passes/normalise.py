@@ -32,6 +32,9 @@ class Normalise(TransformationPass):
     so, before user gates are inlined and again after unrolling; the rest (``swap`` -> three ``cx``)
     is translated. With ``keep_multi``, ``ccx`` and ``ccz`` (:data:`~dqc_compiler.gates.BASIS_3Q`)
     stay whole too, and so does any three-qubit gate whose matrix is one of them.
+
+    Complexity: O(g) for g input operations (each is translated once; a circuit already over the
+    basis skips the unrolling passes).
     """
 
     def __init__(self, keep_multi: bool = False):

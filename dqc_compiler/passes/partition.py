@@ -27,6 +27,11 @@ from .bursts import best_bursts, to_bursts
 logger = logging.getLogger(__name__)
 
 PARTITIONERS = ("metis", "contiguous")
+#: Above this many gates (two-qubit and wider), the partition's finalists after the first are
+#: measured against the best so far (:func:`~dqc_compiler.passes.bursts.best_bursts`'s ``bound``):
+#: a finalist none of whose plain groupings beats it is dropped without the comm-pressure repair
+#: and the embedding candidates. At or below it (every bundled benchmark) all are measured in full.
+BOUNDED_FINALISTS_ABOVE = 20_000
 #: :func:`burst_graph` sums pair weights in an n x n matrix up to this many qubits (8 MB at 1000).
 DENSE_LIMIT = 4000
 
@@ -66,6 +71,14 @@ class PartitionQubits(AnalysisPass):
     comparison with tools that take the mapping as given; it is never refined.
     A placement decided elsewhere (the certified optimum, the ``dqc`` layout plugin) goes through
     :class:`~dqc_compiler.passes.FixedPartition` instead.
+
+    Complexity (n qubits, g gates, k QPUs, e edges of the interaction graph): METIS and the
+    cut-weight refinement O(k (e + n k)) per start (one start per usable number of QPUs); at level
+    2-3 the burst graph O(g + sum of squared hyperedge sizes), each evaluation of the local search
+    O(g) plus a bipartite matching, and its budget ``refine_work / g`` (capped) evaluations, so
+    O(refine_work) in all; then at most three finalists, each a
+    :func:`~dqc_compiler.passes.bursts.best_bursts` (a few covers and dry runs, O(g log g) each;
+    above :data:`BOUNDED_FINALISTS_ABOVE` gates, a finalist stops as soon as it has lost).
     The result never puts more qubits on a QPU than its ``data_qubits``.
 
     What the levels do comes from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`);
@@ -156,8 +169,10 @@ class PartitionQubits(AnalysisPass):
             if parts not in finalists:
                 finalists.append(parts)
         real, groupings = [], []
+        bounded = len(model.gates) + len(model.multi) > BOUNDED_FINALISTS_ABOVE
         for parts in finalists:  # on a tie, a grouping without Hadamard embedding is preferred
-            bursts, walk = best_bursts(dag, parts, self.network, settings, circuit)
+            bound = min(e for e, _ in real) if bounded and real else None  # only a finalist within it can win
+            bursts, walk = best_bursts(dag, parts, self.network, settings, circuit, bound=bound)
             real.append((walk.ebits, any(getattr(b.model, "embedding", None) for b in bursts)))
             groupings.append(bursts)
         won = min(range(len(finalists)), key=lambda i: (real[i], i))

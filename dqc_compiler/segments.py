@@ -113,6 +113,8 @@ def _block_structure(m: np.ndarray, position: int) -> str:
 
 def _conjugate_h(m: np.ndarray, position: int, num_qubits: int) -> np.ndarray:
     """``H_p m H_p`` for the qubit at ``position``."""
+    if num_qubits == 1:  # the Kronecker product below would be ``[[1.0]] x H``, i.e. H itself
+        return _H @ m @ _H
     h = np.array([[1.0]])
     for p in reversed(range(num_qubits)):
         h = np.kron(h, _H if p == position else np.eye(2))
@@ -405,12 +407,9 @@ def choose_copies(
     k = max(parts) + 1
     side_ids = {side: i for i, side in enumerate(model.sides)}
     banned_ids = frozenset(side_ids[c.side] * k + c.remote for c in banned if c.side in side_ids)
-    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids, runs=runs, short=short)
-    served: dict[Copy, list[int]] = {}
-    for node, copies in assignment.items():
-        for side, remote in copies:
-            served.setdefault(Copy(side, remote), []).append(node)
-    return {c: sorted(nodes, key=model.order.__getitem__) for c, nodes in served.items()}
+    _, served = _cover(model, parts, joint, orientation, banned_ids, runs=runs, short=short, by_id=True)
+    sides, order = model.sides, model.order.__getitem__
+    return {Copy(sides[c // k], c % k): sorted(nodes, key=order) for c, nodes in served.items()}
 
 
 def _cover(
@@ -423,10 +422,12 @@ def _cover(
     runs: dict[int, int] | None = None,
     weight=None,
     short: float | None = None,
+    by_id: bool = False,
 ):
     """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate
     (with ``count_only``: the number of copies, or with ``weight[home][remote]`` their total
-    weight, and None)."""
+    weight, and None; with ``by_id``: the chosen copy ids ``side * k + remote`` and, per copy id,
+    the gates it serves, two-qubit gates first in model order, then the wider ones)."""
     k = max(parts) + 1
     forced = set()
     multi_assignment = {}
@@ -453,6 +454,21 @@ def _cover(
         if weight is None:
             return len(chosen), None
         return sum(weight[parts[model.sides[c // k].qubit]][c % k] for c in chosen), None
+    if by_id:
+        served: dict[int, list[int]] = {}
+        table = model.compact_array()
+        where = np.asarray(parts, dtype=np.int64)
+        pa, pb = where[table[:, 1]], where[table[:, 2]]
+        nonlocal_ = pa != pb
+        pa, pb, sa, sb = pa[nonlocal_], pb[nonlocal_], table[nonlocal_, 3], table[nonlocal_, 4]
+        u = np.where(sa >= 0, sa * k + pb, -1)
+        copy = np.where(np.isin(u, np.fromiter(chosen, dtype=np.int64, count=len(chosen))), u, sb * k + pa)
+        for node, c in zip(table[nonlocal_, 0].tolist(), copy.tolist()):
+            served.setdefault(c, []).append(node)
+        for node, copies in multi_assignment.items():
+            for c in copies:
+                served.setdefault(c, []).append(node)
+        return chosen, served
     assignment = {}
     for node, a, b, sa, sb in model.compact:
         pa, pb = parts[a], parts[b]

@@ -100,12 +100,13 @@ def inner_effect(node: DAGOpNode, position: int, memo: dict | None = None) -> tu
 
 
 def sandwiches(wire: list[DAGOpNode], qubit, q: int, index: dict, parts: list[int], claimed: set,
-               memo: dict | None = None) -> dict[int, Embedded]:
+               memo: dict | None = None, served: list[int] | None = None) -> dict[int, Embedded]:
     """The embedded sandwiches on one qubit's wire (``q``: its input index), as wire position ->
     :class:`Embedded`. Two-qubit gates already inside another qubit's sandwich (``claimed``, node
-    ids; updated) are not taken, so every gate keeps a copy that can serve it."""
+    ids; updated) are not taken, so every gate keeps a copy that can serve it. ``served``: the
+    wire's :func:`_served`, when the caller has it."""
     found: dict[int, Embedded] = {}
-    served = _served(wire, qubit, q, index, parts, memo)
+    served = _served(wire, qubit, q, index, parts, memo) if served is None else served
     i = 0
     while i < len(wire):
         if not is_opener(wire[i]) or not _reaches(served, found, range(i - 1, -1, -1)):
@@ -151,8 +152,8 @@ def find_sandwiches(dag: DAGCircuit, parts: list[int], memo: dict | None = None)
     for qubit in dag.qubits:
         q = index[qubit]
         wire = list(dag.nodes_on_wire(qubit, only_ops=True))
-        entries = sandwiches(wire, qubit, q, index, parts, claimed, memo)
-        served = _served(wire, qubit, q, index, parts, memo)
+        served = _served(wire, qubit, q, index, parts, memo)  # (once per wire: it reads every role)
+        entries = sandwiches(wire, qubit, q, index, parts, claimed, memo, served)
         starts = sorted(i for i, e in entries.items() if e.kind == "enter")
         for start in starts:
             end = next(j for j in range(start + 1, len(wire)) if entries.get(j, Embedded("x")).kind == "leave")

@@ -347,7 +347,8 @@ def _layout_from_comment(text: str, source: str) -> dict | None:
 
 # ---------------------------------------------------------------------- writing
 def dumps_qasm3(circuit: QuantumCircuit) -> str:
-    """OpenQASM 3 text of a distributed circuit, with its layout as a leading comment line."""
+    """OpenQASM 3 text of a distributed circuit, with its layout as a leading comment line.
+    O(g') for g' operations (qiskit's exporter)."""
     return _with_layout_comment(qasm3.dumps(circuit), circuit)
 
 

@@ -36,10 +36,10 @@ def check_resources(bursts: list[Burst], network: Network) -> None:
     for j in sorted(needs_comm):
         if qpus[j].comm_qubits == 0:
             raise DQCError(f"QPU '{qpus[j].name}' has no comm qubits but the partition needs it to communicate")
-    for b in bursts:
-        if network.route(b.home, b.remote) is None:
+    for home, remote in dict.fromkeys((b.home, b.remote) for b in bursts):  # each pair once, in order
+        if network.route(home, remote) is None:
             raise DQCError(
-                f"QPUs '{qpus[b.home].name}' and '{qpus[b.remote].name}' must share an ebit but no path of links "
+                f"QPUs '{qpus[home].name}' and '{qpus[remote].name}' must share an ebit but no path of links "
                 "joins them (a QPU relays only with at least 2 comm qubits)"
             )
 
@@ -51,17 +51,24 @@ def plan(
     network: Network,
     dry: bool = True,
     model: CircuitModel | None = None,
+    limit: int | None = None,
 ) -> "Plan":
     """Walk ``dag`` as the pass does; ``dry`` only counts (``opened``, ``split``), else it also
     records the distributed operations (registers included) without building a DAG. ``model``:
     the :class:`~dqc_compiler.segments.CircuitModel` of ``dag`` (built when not given).
 
-    The walk takes the order its rules choose among those the commuting runs allow. When it
+    The walk takes the order its rules choose among those the commuting runs allow. A dry run with
+    ``limit`` stops as soon as it has spent that many ebits (``complete`` is then False and
+    ``ebits`` at least ``limit``): the searches need not finish a grouping that has lost. When it
     records (``dry=False``: the walk :class:`~dqc_compiler.passes.InsertTelegates` emits) and
     that order reopens copies, the walk in the DAG's own order is tried as well and the cheaper
     one kept: the greedy rules are no guarantee (on the level 1 grouping of QFT-64 on 4 QPUs the
     DAG's order reopens fewer). Dry runs, which the searches repeat many times, take the first
-    walk only, so the emitted count is at most what they measured."""
+    walk only, so the emitted count is at most what they measured.
+
+    Complexity: O(g log g + c log c) for g gates and c copies opened (heaps of runnable gates and
+    of waiting groups, see :meth:`Plan._choose`); the serving options of a partition are built once
+    for all the walks over it."""
     check_resources(bursts, network)
     qpus = network.qpus
     slots, counts = [], [0] * len(qpus)
@@ -72,6 +79,11 @@ def plan(
     data = [registers[j][s] for j, s in slots]
     model = model if model is not None and model.describes(dag) else CircuitModel(dag)
     best = None
+    if dry and limit is not None:
+        walk = Plan(model, bursts, parts, data, registers, counts, network, dry, model.index)
+        walk.slots, walk.registers = slots, registers
+        walk.complete = walk.run(limit=limit)
+        return walk
     for index in (model.index,) if dry else (model.index, model.strict_index):
         walk = Plan(model, bursts, parts, data, registers, counts, network, dry, index)
         walk.slots = slots
@@ -81,6 +93,24 @@ def plan(
         if not best.split:
             break
     return best
+
+
+def _options(circuit: CircuitModel, model, parts: list[int]) -> dict[int, list[tuple]]:
+    """Per nonlocal two-qubit gate, the copies ``(side, remote QPU)`` of the full burst model that
+    could serve it (an open one serves it for free). The same for every walk of one partition: the
+    last one is kept on the circuit model (read only)."""
+    key = (id(model), tuple(parts))
+    found = circuit.plan_options
+    if found is not None and found[0] == key:
+        return found[1]
+    options: dict[int, list[tuple]] = {}
+    sides = model.sides
+    for node_id, a, b, sa, sb in model.compact:
+        pa, pb = parts[a], parts[b]
+        if pa != pb:
+            options[node_id] = [(sides[side], p) for side, p in ((sa, pb), (sb, pa)) if side >= 0]
+    circuit.plan_options = (key, options)
+    return options
 
 
 class Plan:
@@ -120,12 +150,7 @@ class Plan:
         # copies of the full burst model that could serve each gate: an open one serves it for free
         model = circuit.bursts()
         self.model = model
-        self.options: dict[int, list[tuple]] = {}
-        for node_id, a, b, sa, sb in model.compact:
-            if parts[a] != parts[b]:
-                self.options[node_id] = [
-                    (model.sides[side], parts[other]) for side, other in ((sa, b), (sb, a)) if side >= 0
-                ]
+        self.options = _options(circuit, model, parts)
         self.open_by_key: dict[tuple, Burst] = {}
         self.remaining = {id(b): list(b.nodes) for b in bursts}
         self.copy_of: dict[int, object] = {}  # id(burst) -> remote comm qubit while open
@@ -134,6 +159,7 @@ class Plan:
         self.index = {q: dag.find_bit(q).index for q in dag.qubits}
         self.opened = 0  # cat-entanglements (end-to-end ebits)
         self.ebits = 0  # link-level ebits (epr operations)
+        self.complete = True  # False: a dry run stopped at its ``limit``
         self.swaps = 0  # entanglement swaps on relays
         self.split = 0
         self.closed = 0
@@ -148,7 +174,10 @@ class Plan:
         (its own on the remote QPU, the home's for a moment, two per relay) and the gates it can
         serve once open (its own, and those planned on the other qubit's copy that it can serve)."""
         network, model = self.network, self.model
-        self.routes = {(b.home, b.remote): network.route(b.home, b.remote) for b in bursts}
+        self.routes = {}
+        for b in bursts:
+            if (b.home, b.remote) not in self.routes:
+                self.routes[b.home, b.remote] = network.route(b.home, b.remote)
         self.key_of = {id(b): self._key(b, model) for b in bursts}
         self.needs: dict[int, tuple] = {}
         for b in bursts:
@@ -176,14 +205,35 @@ class Plan:
         runnable: list = []  # heap of (circuit order, node id): gates no new copy is needed for
         waiting: dict[int, tuple] = {}  # ready gates that need copies opened -> those copies
         self.groups: dict[tuple, list] = {}  # waiting gates by the copies they need: heaps by order
+        self._group_bursts: dict[tuple, tuple] = {}  # group -> the bursts it needs
+
+        # _choose keeps a heap of the groups' keys and recomputes only those that may have become
+        # smaller since (a new waiting gate, a ready gate of one of their bursts, a comm qubit freed
+        # on one of their QPUs): the same choice as scanning every group, without the scan
+        self._keys: list = []  # (key, group) with key <= the group's current key
+        self._dirty: set[tuple] = set()  # groups whose key may have dropped
+        self._of_burst: dict[int, set[tuple]] = {}  # id(burst) -> groups that need it
+        self._on_qpu: list[set[tuple]] = [set() for _ in self.qpus]  # QPU -> groups that need it free
+        self._seen = [len(f) for f in self.free_comm]  # free comm qubits at the last choice
+        self._wait_ids: dict[int, tuple] = {}  # waiting gate -> its group
 
         def wait(node_id: int, missing: tuple) -> None:
             waiting[node_id] = missing
-            heapq.heappush(self.groups.setdefault(tuple(map(id, missing)), []), (order[node_id], node_id))
+            ids = tuple(map(id, missing))
+            self._wait_ids[node_id] = ids
+            heap = self.groups.get(ids)
+            if heap is None:
+                heap = self.groups[ids] = []
+                self._register(ids, missing)
+            heapq.heappush(heap, (order[node_id], node_id))
+            self._dirty.add(ids)
 
         def arrive(node_id: int) -> None:
             for burst in self.bursts_of.get(node_id, ()):
                 self.ready[id(burst)] += 1
+                found = self._of_burst.get(id(burst))
+                if found:
+                    self._dirty.update(found)
             missing = self._missing(node_id)
             if missing:
                 wait(node_id, missing)
@@ -237,21 +287,70 @@ class Plan:
         """The waiting gate whose copies to open next: one whose copies fit without closing
         another copy if any does; then the one whose copy can serve the largest share of its
         remaining gates at once (it closes soonest, holding its comm qubit for the least time);
-        then circuit order."""
-        best, best_key = None, None
-        for ids, heap in list(self.groups.items()):  # the earliest waiting gate of each group
-            while heap and (heap[0][1] not in waiting or tuple(map(id, waiting[heap[0][1]])) != ids):
-                heapq.heappop(heap)  # run meanwhile, or waiting for other copies now
-            if not heap:
-                del self.groups[ids]
-                continue
-            node_id = heap[0][1]
-            missing = waiting[node_id]
-            share = min(self.ready[id(b)] / len(self.remaining[id(b)]) for b in missing)
-            key = (not self._can_open_all(missing), -share, self.order[node_id])
-            if best_key is None or key < best_key:
-                best, best_key = node_id, key
-        return best
+        then circuit order.
+
+        The key of a group (the gates waiting for the same copies) is that of its earliest gate.
+        Keys only grow (gates run, ``ready`` and ``remaining`` drop together, comm qubits are
+        taken) except when a gate joins a group, a gate of one of its bursts becomes ready or a
+        comm qubit is freed on one of its QPUs; those groups are recomputed, the others keep a
+        key in :attr:`_keys` no larger than their current one, and the smallest entry whose key
+        is still current is the minimum over all groups (keys are distinct: circuit order breaks
+        every tie). O(log of the groups) per choice, amortised, instead of O(groups)."""
+        free, seen, dirty = self.free_comm, self._seen, self._dirty
+        for j, comm in enumerate(free):
+            if len(comm) > seen[j]:
+                dirty.update(self._on_qpu[j])
+            seen[j] = len(comm)
+        keys = self._keys
+        for ids in dirty:
+            key = self._group_key(ids, waiting)
+            if key is not None:
+                heapq.heappush(keys, (key, ids))
+        dirty.clear()
+        while True:
+            key, ids = keys[0]
+            current = self._group_key(ids, waiting)
+            if current == key:
+                return self.groups[ids][0][1]
+            if current is None:
+                heapq.heappop(keys)
+            else:
+                heapq.heapreplace(keys, (current, ids))
+
+    def _group_key(self, ids: tuple, waiting: dict[int, tuple]) -> tuple | None:
+        """The current key of a group of waiting gates (see :meth:`_choose`), None when it has none left."""
+        heap = self.groups.get(ids)
+        if heap is None:
+            return None
+        wait_ids = self._wait_ids
+        while heap and (heap[0][1] not in waiting or wait_ids[heap[0][1]] != ids):
+            heapq.heappop(heap)  # run meanwhile, or waiting for other copies now
+        if not heap:
+            del self.groups[ids]
+            needed = self._group_bursts.pop(ids)
+            for j in self._group_qpus(needed):
+                self._on_qpu[j].discard(ids)
+            for b in needed:
+                self._of_burst[id(b)].discard(ids)
+            return None
+        node_id = heap[0][1]
+        missing = waiting[node_id]
+        share = min(self.ready[id(b)] / len(self.remaining[id(b)]) for b in missing)
+        return (not self._can_open_all(missing), -share, self.order[node_id])
+
+    def _register(self, ids: tuple, missing: tuple) -> None:
+        """Index a new group of waiting gates by its bursts and the QPUs its copies need."""
+        self._group_bursts[ids] = missing
+        for b in missing:
+            self._of_burst.setdefault(id(b), set()).add(ids)
+        for j in self._group_qpus(missing):
+            self._on_qpu[j].add(ids)
+
+    def _group_qpus(self, bursts: tuple) -> set[int]:
+        qpus = set()
+        for b in bursts:
+            qpus.update(j for j, _ in self.needs[id(b)])
+        return qpus
 
     def _server(self, node_id: int, burst: Burst) -> Burst | None:
         """The open copy that can serve this gate now: its own burst's, or another open copy of
@@ -364,7 +463,7 @@ class Plan:
             correct_copy(self.recorder, self.copy_of[id(burst)], embedded.flips, control)
 
     def _emit(self, node) -> None:
-        indices = [self.index[q] for q in node.qargs]
+        indices = self.structure.qubits[node._node_id]
         planned = self.bursts_of.get(node._node_id, [])
         servers: list[Burst] = []
         if not planned:
@@ -388,7 +487,10 @@ class Plan:
                 if embedded is not None and other.basis == "Z":
                     self._embed(node, other, embedded)
                     continue
-                role = role_of(node, position, memo=self.roles).of(other.basis)
+                role = self.structure.roles_at.get((node._node_id, position))
+                if role is None:
+                    role = self.structure.roles_at[node._node_id, position] = role_of(node, position, memo=self.roles)
+                role = role.of(other.basis)
                 if role == "flip" and not self.dry:
                     flip_copy(self.recorder, self.copy_of[id(other)], other.basis)
                 elif role == "break":

@@ -73,6 +73,14 @@ class BurstModel:
     #: (node id, input qubit) -> what a Z copy needs across a Hadamard sandwich (see :mod:`dqc_compiler.embedding`)
     embedding: dict = field(default_factory=dict)
 
+    def compact_array(self) -> np.ndarray:
+        """:attr:`compact` as an integer array (one row per two-qubit gate), built once."""
+        found = self.__dict__.get("_compact_array")
+        if found is None or len(found) != len(self.compact):
+            found = np.array(self.compact, dtype=np.int64).reshape(-1, 5)
+            self.__dict__["_compact_array"] = found
+        return found
+
     def __post_init__(self):
         ids: dict[Side, int] = {}
 
@@ -105,6 +113,8 @@ def _block_structure(m: np.ndarray, position: int) -> str:
 
 def _conjugate_h(m: np.ndarray, position: int, num_qubits: int) -> np.ndarray:
     """``H_p m H_p`` for the qubit at ``position``."""
+    if num_qubits == 1:  # the Kronecker product below would be ``[[1.0]] x H``, i.e. H itself
+        return _H @ m @ _H
     h = np.array([[1.0]])
     for p in reversed(range(num_qubits)):
         h = np.kron(h, _H if p == position else np.eye(2))
@@ -193,9 +203,15 @@ class DagIndex:
     def __init__(self, dag: DAGCircuit, roles: dict | None = None, relaxed: bool = True):
         self.nodes: dict[int, DAGOpNode] = {}
         self.order: dict[int, int] = {}
+        #: node id -> the input qubit indices of its operands (node.qargs builds a tuple per read)
+        self.qubits: dict[int, tuple[int, ...]] = {}
+        #: (node id, position) -> :func:`role_of` the node there (filled by the walks as they ask)
+        self.roles_at: dict[tuple[int, int], Role] = {}
+        index = {q: i for i, q in enumerate(dag.qubits)}
         for i, node in enumerate(dag.topological_op_nodes()):
             self.nodes[node._node_id] = node
             self.order[node._node_id] = i
+            self.qubits[node._node_id] = tuple(index[q] for q in node.qargs)
         self.runs: list[int] = []
         self.releases: list[list[int]] = []
         self.member_of: dict[int, list[int]] = {node_id: [] for node_id in self.nodes}
@@ -219,8 +235,9 @@ class DagIndex:
 def _run_kind(node: DAGOpNode, wire, roles: dict) -> str | None:
     """``"Z"`` or ``"X"``: the basis in which ``node`` keeps a copy of ``wire`` (and not in the
     other); None when it must keep its place in the DAG's order on that wire."""
-    op = node.op
-    if not isinstance(op, Gate) or node.cargs or op.is_parameterized():
+    if node.cargs or node.is_parameterized():
+        return None
+    if not node.is_standard_gate() and not isinstance(node.op, Gate):  # node.op builds an object: last
         return None
     role = role_of(node, node.qargs.index(wire), memo=roles)
     if (role.z == "keep") == (role.x == "keep"):
@@ -250,6 +267,12 @@ class CircuitModel:
         self._strict_index: DagIndex | None = None
         #: Roles of gate kinds (see :func:`role_of`), shared by everything that reads this DAG.
         self.roles: dict[tuple, Role] = {}
+        #: Groupings already chosen for this DAG by :func:`~dqc_compiler.passes.bursts.best_bursts`:
+        #: (partition, id(network), settings) -> (network, bursts). The partitioner measures its
+        #: finalists with it and leaves the winner's here, so ``GroupBursts`` does not redo it.
+        self.grouped: dict[tuple, tuple] = {}
+        #: The last partition's serving options of the planner's walks (see :func:`dqc_compiler.planner.plan`).
+        self.plan_options: tuple | None = None
 
     @classmethod
     def of(cls, property_set, dag: DAGCircuit) -> "CircuitModel":
@@ -292,12 +315,19 @@ def _build_model(dag: DAGCircuit, bases: tuple[str, ...], embed: bool, memo: dic
     order = {node._node_id: i for i, node in enumerate(dag.topological_op_nodes())}
     roles: dict[tuple[int, int], Role] = {}
     segment_of: dict[tuple[int, int], dict[str, int]] = {}
+    kinds: dict[int, tuple] = {}  # node id -> its memo key (:func:`_kind`), computed once per node
     for qubit in dag.qubits:
         q = index[qubit]
         counters = {"Z": 0, "X": 0}
         for node in dag.nodes_on_wire(qubit, only_ops=True):
-            position = node.qargs.index(qubit)
-            role = role_of(node, position, embed, memo)
+            qargs = node.qargs
+            position = qargs.index(qubit) if len(qargs) > 1 else 0
+            kind = kinds.get(node._node_id)
+            if kind is None:
+                kind = kinds[node._node_id] = _kind(node)
+            role = memo.get((kind, position, embed))
+            if role is None:
+                role = memo[kind, position, embed] = _role(node, position, embed)
             roles[(node._node_id, q)] = role
             current = {}
             for basis in ("Z", "X"):
@@ -377,12 +407,9 @@ def choose_copies(
     k = max(parts) + 1
     side_ids = {side: i for i, side in enumerate(model.sides)}
     banned_ids = frozenset(side_ids[c.side] * k + c.remote for c in banned if c.side in side_ids)
-    chosen, assignment = _cover(model, parts, joint, orientation, banned_ids, runs=runs, short=short)
-    served: dict[Copy, list[int]] = {}
-    for node, copies in assignment.items():
-        for side, remote in copies:
-            served.setdefault(Copy(side, remote), []).append(node)
-    return {c: sorted(nodes, key=model.order.__getitem__) for c, nodes in served.items()}
+    _, served = _cover(model, parts, joint, orientation, banned_ids, runs=runs, short=short, by_id=True)
+    sides, order = model.sides, model.order.__getitem__
+    return {Copy(sides[c // k], c % k): sorted(nodes, key=order) for c, nodes in served.items()}
 
 
 def _cover(
@@ -395,10 +422,12 @@ def _cover(
     runs: dict[int, int] | None = None,
     weight=None,
     short: float | None = None,
+    by_id: bool = False,
 ):
     """Chosen copies as ``(side, remote)`` tuples, and the copy serving each nonlocal gate
     (with ``count_only``: the number of copies, or with ``weight[home][remote]`` their total
-    weight, and None)."""
+    weight, and None; with ``by_id``: the chosen copy ids ``side * k + remote`` and, per copy id,
+    the gates it serves, two-qubit gates first in model order, then the wider ones)."""
     k = max(parts) + 1
     forced = set()
     multi_assignment = {}
@@ -411,23 +440,9 @@ def _cover(
             copies = [sides[i] * k + qpu for i, qpu in needed]
             forced.update(copies)
             multi_assignment[node] = copies
-    edges = []
-    for node, a, b, sa, sb in model.compact:
-        pa, pb = parts[a], parts[b]
-        if pa == pb:
-            continue
-        u = sa * k + pb if sa >= 0 else -1
-        v = sb * k + pa if sb >= 0 else -1
-        if not joint and u >= 0:
-            v = -1
-        if banned and u >= 0 and v >= 0 and (u in banned) != (v in banned):
-            u, v = (-1, v) if u in banned else (u, -1)
-        if u < 0 or v < 0:
-            forced.add(max(u, v))
-        else:
-            edges.append((u, v, node, (pa < pb) != bool(orientation)))
+    edges = _cover_edges(model, parts, k, joint, orientation, banned, forced)
     adjacency: dict = {}
-    for u, v, _, left in edges:
+    for u, v, left in edges:
         if u in forced or v in forced:
             continue
         if not left:
@@ -439,6 +454,21 @@ def _cover(
         if weight is None:
             return len(chosen), None
         return sum(weight[parts[model.sides[c // k].qubit]][c % k] for c in chosen), None
+    if by_id:
+        served: dict[int, list[int]] = {}
+        table = model.compact_array()
+        where = np.asarray(parts, dtype=np.int64)
+        pa, pb = where[table[:, 1]], where[table[:, 2]]
+        nonlocal_ = pa != pb
+        pa, pb, sa, sb = pa[nonlocal_], pb[nonlocal_], table[nonlocal_, 3], table[nonlocal_, 4]
+        u = np.where(sa >= 0, sa * k + pb, -1)
+        copy = np.where(np.isin(u, np.fromiter(chosen, dtype=np.int64, count=len(chosen))), u, sb * k + pa)
+        for node, c in zip(table[nonlocal_, 0].tolist(), copy.tolist()):
+            served.setdefault(c, []).append(node)
+        for node, copies in multi_assignment.items():
+            for c in copies:
+                served.setdefault(c, []).append(node)
+        return chosen, served
     assignment = {}
     for node, a, b, sa, sb in model.compact:
         pa, pb = parts[a], parts[b]
@@ -450,6 +480,44 @@ def _cover(
     for node, copies in multi_assignment.items():
         assignment[node] = [(model.sides[c // k], c % k) for c in copies]
     return {(model.sides[c // k], c % k) for c in chosen}, assignment
+
+
+def _cover_edges(model: BurstModel, parts: list[int], k: int, joint: bool, orientation: int, banned: frozenset,
+                 forced: set) -> list[tuple[int, int, bool]]:
+    """The edges ``(u, v, left)`` of the cover graph in gate order (copy ids ``side * k + remote``;
+    ``left``: whether ``u`` is on the left side), adding to ``forced`` the copies a gate has no
+    alternative to. With numpy over every two-qubit gate at once (O(g)) unless copies are banned."""
+    if banned:
+        edges = []
+        for node, a, b, sa, sb in model.compact:
+            pa, pb = parts[a], parts[b]
+            if pa == pb:
+                continue
+            u = sa * k + pb if sa >= 0 else -1
+            v = sb * k + pa if sb >= 0 else -1
+            if not joint and u >= 0:
+                v = -1
+            if u >= 0 and v >= 0 and (u in banned) != (v in banned):
+                u, v = (-1, v) if u in banned else (u, -1)
+            if u < 0 or v < 0:
+                forced.add(max(u, v))
+            else:
+                edges.append((u, v, (pa < pb) != bool(orientation)))
+        return edges
+    table = model.compact_array()
+    where = np.asarray(parts, dtype=np.int64)
+    pa, pb = where[table[:, 1]], where[table[:, 2]]
+    nonlocal_ = pa != pb
+    pa, pb, sa, sb = pa[nonlocal_], pb[nonlocal_], table[nonlocal_, 3], table[nonlocal_, 4]
+    u = np.where(sa >= 0, sa * k + pb, -1)
+    v = np.where(sb >= 0, sb * k + pa, -1)
+    if not joint:
+        v = np.where(u >= 0, -1, v)
+    alone = (u < 0) | (v < 0)
+    forced.update(np.maximum(u[alone], v[alone]).tolist())
+    both = ~alone
+    left = (pa[both] < pb[both]) != bool(orientation)
+    return list(zip(u[both].tolist(), v[both].tolist(), left.tolist()))
 
 
 def minimum_cover(model: BurstModel, parts: list[int]) -> set[tuple[Side, int]]:
@@ -583,6 +651,48 @@ def _lightest_cover(adjacency: dict, span: dict, short: float) -> set:
     vertices = set(adjacency) | {v for vs in adjacency.values() for v in vs}
     total = sum(span.get(v, 0) for v in vertices)
     base = 1 + total if math.isinf(short) else max(1, round(short * total / len(vertices)))
+    cover: set = set()
+    for part in _components(adjacency):
+        # a minimum cut splits along connected components (s cannot reach t once the flow is
+        # maximum), so each is cut alone, in 32-bit capacities where they fit; with ``short``
+        # infinite any base above the component's spans gives the same cuts as the global one
+        if math.isinf(short):
+            seen = set(part) | {v for vs in part.values() for v in vs}
+            part_base = 1 + sum(span.get(v, 0) for v in seen)
+        else:
+            part_base = base
+        found = _lightest_cover_scipy(part, span, part_base)
+        cover |= found if found is not None else _lightest_cover_networkx(part, span, part_base)
+    return cover
+
+
+def _components(adjacency: dict) -> list[dict]:
+    """The connected components of a bipartite graph ``left -> [right]``, each as its own adjacency."""
+    owner: dict = {}  # right vertex -> the left vertex that first reached it
+    parent: dict = {u: u for u in adjacency}
+
+    def root(u):
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    for u, vs in adjacency.items():
+        for v in vs:
+            if v in owner:
+                a, b = root(u), root(owner[v])
+                if a != b:
+                    parent[b] = a
+            else:
+                owner[v] = u
+    parts: dict = {}
+    for u, vs in adjacency.items():
+        parts.setdefault(root(u), {})[u] = vs
+    return list(parts.values())
+
+
+def _lightest_cover_networkx(adjacency: dict, span: dict, base: int) -> set:
+    """:func:`_lightest_cover`'s minimum cut with networkx (any capacities)."""
     graph = nx.DiGraph()
     for u, vs in adjacency.items():
         graph.add_edge("s", ("L", u), capacity=base + span.get(u, 0))
@@ -593,6 +703,46 @@ def _lightest_cover(adjacency: dict, span: dict, short: float) -> set:
     return {u for u in adjacency if ("L", u) not in source_side} | {
         v for vs in adjacency.values() for v in vs if ("R", v) in source_side
     }
+
+
+def _lightest_cover_scipy(adjacency: dict, span: dict, base: int) -> set | None:
+    """:func:`_lightest_cover`'s minimum cut with scipy's maximum flow (Dinic, in C), or None when
+    the capacities could overflow its 32-bit integers (networkx then does it).
+
+    The cut is the one networkx returns: its sink side is every vertex that can reach ``t`` in the
+    residual graph, which is the same for every maximum flow (the smallest sink side of a minimum
+    cut). A left-right edge weighs one more than its left vertex instead of infinity: a cut through
+    it would cost more than cutting that vertex from the source, so the minimum cuts are the same.
+    O(E sqrt(V)) for these unit-depth bipartite networks, against networkx's preflow push in Python."""
+    from scipy.sparse import csr_array  # noqa: PLC0415
+    from scipy.sparse.csgraph import breadth_first_order, maximum_flow  # noqa: PLC0415
+
+    left = {u: 2 + i for i, u in enumerate(adjacency)}
+    right: dict = {}
+    for vs in adjacency.values():
+        for v in vs:
+            if v not in right:
+                right[v] = 2 + len(left) + len(right)
+    size = 2 + len(left) + len(right)
+    weight_left = [base + span.get(u, 0) for u in left]
+    weight_right = [base + span.get(v, 0) for v in right]
+    if sum(weight_left) + max(weight_left) + 1 >= 2**31 - 1 or sum(weight_right) >= 2**31 - 1:
+        return None
+    rows = [0] * len(left) + list(right.values())
+    cols = list(left.values()) + [1] * len(right)
+    caps = weight_left + weight_right
+    for (u, i), w in zip(left.items(), weight_left):
+        for v in dict.fromkeys(adjacency[u]):
+            rows.append(i)
+            cols.append(right[v])
+            caps.append(w + 1)
+    capacity = csr_array((np.array(caps, dtype=np.int32), (rows, cols)), shape=(size, size))
+    flow = maximum_flow(capacity, 0, 1).flow
+    residual = (capacity - flow).tocsr()
+    residual.data[residual.data < 0] = 0
+    residual.eliminate_zeros()
+    reaches_sink = set(breadth_first_order(residual.T.tocsr(), 1, directed=True, return_predecessors=False).tolist())
+    return {u for u, i in left.items() if i in reaches_sink} | {v for v, i in right.items() if i not in reaches_sink}
 
 
 def min_vertex_cover(adjacency: dict, span: dict | None = None, short: float | None = None) -> set:

@@ -47,6 +47,10 @@ class GroupBursts(AnalysisPass):
     The level's choices come from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`:
     ``grouping``, ``x_basis``, ``embed``, ``embed_h``, ``dry_run_candidates``, ``relief_rounds``); without
     them, from ``level``.
+
+    Complexity (g gates): levels 0-1 O(g); level 2-3 a bounded number of covers (O(g) plus a
+    bipartite matching each) and dry runs (O(g log g) each) — none at all when the partitioner has
+    already measured this partition (its grouping is kept on the circuit model and reused).
     """
 
     def __init__(self, level: int = 2, network: Network | None = None, settings: LevelSettings | None = None):
@@ -61,7 +65,11 @@ class GroupBursts(AnalysisPass):
         if settings.grouping == "per_gate":
             bursts = one_burst_per_gate(dag, parts, circuit.roles)
         elif settings.grouping == "cover" and settings.dry_run_candidates and self.network is not None:
-            bursts = best_bursts(dag, parts, self.network, settings, circuit)[0]
+            found = circuit.grouped.get((tuple(parts), id(self.network), settings))
+            if found is not None and found[0] is self.network:  # the partitioner measured it already
+                bursts = found[1]
+            else:
+                bursts = best_bursts(dag, parts, self.network, settings, circuit)[0]
         else:
             model = circuit.bursts(settings.bases, settings.embed)
             joint = settings.grouping == "cover"
@@ -74,10 +82,20 @@ def best_bursts(
     network: Network,
     settings: LevelSettings | int = 2,
     circuit: CircuitModel | None = None,
+    bound: int | None = None,
 ):
     """The cheapest bursts for this partition once comm-qubit limits are taken into account, and
     the dry run (``ebits``: link-level ebits) that measured them. See :class:`GroupBursts`.
-    ``settings`` may be given as a level number; ``circuit`` is the model of ``dag`` (built when not given)."""
+    ``settings`` may be given as a level number; ``circuit`` is the model of ``dag`` (built when not given).
+
+    ``bound``: the caller only wants a grouping of at most that many ebits. Dry runs stop there, and
+    when every plain candidate (those before the Hadamard-embedding ones) spends more, the search
+    stops and returns one of them with its unfinished walk (``complete`` False, ``ebits`` above
+    ``bound``); the repair and the embedding candidates, which might have gone below it, are not
+    tried. Otherwise the result is what it is without ``bound``.
+
+    Cost: a handful of covers (O(g) each plus a bipartite matching) and dry runs (O(g log g) each,
+    see :func:`~dqc_compiler.planner.plan`), g the number of gates."""
     if isinstance(settings, int):
         settings = settings_for(min(settings, 3))
     circuit = circuit if circuit is not None and circuit.describes(dag) else CircuitModel(dag)
@@ -96,23 +114,43 @@ def best_bursts(
         ):
             candidates.append(to_bursts(model, choose_copies(model, parts, runs=moved), parts))
             runs.append(moved)
-    walks = [plan(dag, bursts, parts, network, model=circuit) for bursts in candidates]
+    # a dry run stops once it is worse than the best so far (it cannot be chosen), and a candidate
+    # with the very bursts of an earlier one shares its walk (ties go to the earlier one anyway)
+    walks: list = []
+    measured: dict[tuple, object] = {}
+
+    def measure(bursts: list[Burst], limit: int | None):
+        key = tuple((b.qubit, b.home, b.remote, tuple(b.nodes), b.basis, b.segment, id(b.model)) for b in bursts)
+        if key not in measured:
+            measured[key] = plan(dag, bursts, parts, network, model=circuit, limit=limit)
+        return measured[key]
+
+    def bound_() -> int | None:  # the plain candidates so far: a walk that spends more than their best loses
+        limits = [w.ebits + 1 for w in walks] + ([] if bound is None else [bound + 1])
+        return min(limits) if limits else None
+
+    for bursts in candidates:
+        walks.append(measure(bursts, bound_()))
+    if bound is not None and min(w.ebits for w in walks) > bound:  # lost to the caller's bound
+        return candidates[0], walks[0]
     if min(walks, key=lambda w: w.ebits).split:  # comm qubits ran short: also covers of copies that close sooner
         for short in SHORT:
             candidates.append(to_bursts(model, choose_copies(model, parts, short=short), parts))
             runs.append(None)
-            walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
+            walks.append(measure(candidates[-1], bound_()))
     models = [model] * len(candidates)
     models[2] = simple
     plain = len(candidates)  # candidates from here on embed Hadamard sandwiches: they win only by fewer ebits
     if settings.embed_h:  # Hadamard embedding depends on the partition: its own model
         embedded = best_embedded_model(dag, parts, circuit.roles)
         if embedded is not None:
+            plain_best = min(w.ebits for w in walks)  # an embedding candidate wins only below it
             for o in (0, 1):
                 candidates.append(to_bursts(embedded, choose_copies(embedded, parts, orientation=o), parts))
                 runs.append(None)
                 models.append(embedded)
-                walks.append(plan(dag, candidates[-1], parts, network, model=circuit))
+                limit = min([plain_best] + [w.ebits + 1 for w in walks[plain:]])
+                walks.append(measure(candidates[-1], limit))
     # ties go to fewer X-basis copies (plain telegates read more easily), then to the earlier candidate;
     # the best embedding candidate replaces the best other one only when it ends up strictly cheaper
     chosen = None
@@ -155,7 +193,8 @@ def _relieve(
         for extra in trials:
             trial_banned = banned | extra
             trial = to_bursts(model, choose_copies(model, parts, banned=trial_banned, runs=runs), parts)
-            trial_walk = plan(circuit.dag, trial, parts, network, model=circuit)
+            limit = best_cost if found is None else min(best_cost, found[0])  # a walk past it cannot win
+            trial_walk = plan(circuit.dag, trial, parts, network, model=circuit, limit=limit)
             if trial_walk.ebits < best_cost and (found is None or trial_walk.ebits < found[0]):
                 found = (trial_walk.ebits, trial_banned, trial, trial_walk)
         if found is None:

@@ -36,6 +36,10 @@ class InsertTelegates(TransformationPass):
     the same, with QPU names, as ``metadata["dqc_layout"]`` of the output (it travels in QPY files
     and, as a comment, in OpenQASM 3 files, so ``dqc verify`` needs no report). When final swaps
     were absorbed (``property_set["dqc_output_permutation"]``), ``final`` follows them.
+
+    Complexity: one recording walk of :func:`~dqc_compiler.planner.plan`, O(g log g) for g gates
+    (a second when the first reopens copies, and a dry one when comm qubits split bursts), and
+    O(g') to build the output of g' operations.
     """
 
     def __init__(self, network: Network):

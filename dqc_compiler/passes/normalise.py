@@ -32,6 +32,9 @@ class Normalise(TransformationPass):
     so, before user gates are inlined and again after unrolling; the rest (``swap`` -> three ``cx``)
     is translated. With ``keep_multi``, ``ccx`` and ``ccz`` (:data:`~dqc_compiler.gates.BASIS_3Q`)
     stay whole too, and so does any three-qubit gate whose matrix is one of them.
+
+    Complexity: O(g) for g input operations (each is translated once; a circuit already over the
+    basis skips the unrolling passes).
     """
 
     def __init__(self, keep_multi: bool = False):
@@ -51,8 +54,10 @@ class Normalise(TransformationPass):
         try:
             _synthesise_high_level(dag, basis)
             dag = KeepGatesWhole(self.keep_multi).run(dag)  # by matrix, before user gates are inlined
-            dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=basis).run(dag)
-            dag = Unroll3qOrMore(basis_gates=basis).run(dag)
+            if not set(dag.count_ops(recurse=False)) <= set(basis) - {"if_else"} or dag.multi_qubit_ops():
+                # (with every operation a gate of the basis and none on three qubits, both do nothing)
+                dag = UnrollCustomDefinitions(SessionEquivalenceLibrary, basis_gates=basis).run(dag)
+                dag = Unroll3qOrMore(basis_gates=basis).run(dag)
             dag = KeepGatesWhole(self.keep_multi).run(dag)  # what unrolling left, e.g. cu1 in a definition
             dag = BasisTranslator(SessionEquivalenceLibrary, basis).run(dag)
         except TranspilerError as exc:
@@ -70,6 +75,8 @@ def _synthesise_high_level(dag: DAGCircuit, basis: list[str]) -> None:
     what qiskit's :class:`HighLevelSynthesis` (default method) makes of it. Other operations are left
     to the usual unrolling, so circuits without such objects are unchanged."""
     for node in list(dag.op_nodes()):
+        if node.is_standard_gate():  # (node.op would build the object only to find that out)
+            continue
         if getattr(node.op, "_standard_gate", None) is None and has_synthesis(node.op):
             alone = QuantumCircuit(len(node.qargs))
             alone.append(node.op, range(len(node.qargs)))

@@ -27,6 +27,13 @@ from .bursts import best_bursts, to_bursts
 logger = logging.getLogger(__name__)
 
 PARTITIONERS = ("metis", "contiguous")
+#: Above this many gates (two-qubit and wider), the partition's finalists after the first are
+#: measured against the best so far (:func:`~dqc_compiler.passes.bursts.best_bursts`'s ``bound``):
+#: a finalist none of whose plain groupings beats it is dropped without the comm-pressure repair
+#: and the embedding candidates. At or below it (every bundled benchmark) all are measured in full.
+BOUNDED_FINALISTS_ABOVE = 20_000
+#: :func:`burst_graph` sums pair weights in an n x n matrix up to this many qubits (8 MB at 1000).
+DENSE_LIMIT = 4000
 
 
 def refine_budget(level: int, num_gates: int) -> int:
@@ -64,6 +71,14 @@ class PartitionQubits(AnalysisPass):
     comparison with tools that take the mapping as given; it is never refined.
     A placement decided elsewhere (the certified optimum, the ``dqc`` layout plugin) goes through
     :class:`~dqc_compiler.passes.FixedPartition` instead.
+
+    Complexity (n qubits, g gates, k QPUs, e edges of the interaction graph): METIS and the
+    cut-weight refinement O(k (e + n k)) per start (one start per usable number of QPUs); at level
+    2-3 the burst graph O(g + sum of squared hyperedge sizes), each evaluation of the local search
+    O(g) plus a bipartite matching, and its budget ``refine_work / g`` (capped) evaluations, so
+    O(refine_work) in all; then at most three finalists, each a
+    :func:`~dqc_compiler.passes.bursts.best_bursts` (a few covers and dry runs, O(g log g) each;
+    above :data:`BOUNDED_FINALISTS_ABOVE` gates, a finalist stops as soon as it has lost).
     The result never puts more qubits on a QPU than its ``data_qubits``.
 
     What the levels do comes from ``settings`` (:class:`~dqc_compiler.settings.LevelSettings`);
@@ -153,11 +168,17 @@ class PartitionQubits(AnalysisPass):
         for parts in (refined, start, placed(best_metis_partition(graph, capacities, seed, local_search=search))):
             if parts not in finalists:
                 finalists.append(parts)
-        real = []
+        real, groupings = [], []
+        bounded = len(model.gates) + len(model.multi) > BOUNDED_FINALISTS_ABOVE
         for parts in finalists:  # on a tie, a grouping without Hadamard embedding is preferred
-            bursts, walk = best_bursts(dag, parts, self.network, settings, circuit)
+            bound = min(e for e, _ in real) if bounded and real else None  # only a finalist within it can win
+            bursts, walk = best_bursts(dag, parts, self.network, settings, circuit, bound=bound)
             real.append((walk.ebits, any(getattr(b.model, "embedding", None) for b in bursts)))
-        return finalists[min(range(len(finalists)), key=lambda i: (real[i], i))]
+            groupings.append(bursts)
+        won = min(range(len(finalists)), key=lambda i: (real[i], i))
+        # GroupBursts would measure the winner again: it finds its grouping here instead
+        circuit.grouped[(tuple(finalists[won]), id(self.network), settings)] = (self.network, groupings[won])
+        return finalists[won]
 
 
 def check_partition(parts: list[int], n: int, capacities: list[int]) -> list[int]:
@@ -175,7 +196,10 @@ def check_partition(parts: list[int], n: int, capacities: list[int]) -> list[int
 
 def burst_graph(model: BurstModel, n: int, scale: int = 120) -> nx.Graph:
     """Clique expansion of the burst hypergraph: one hyperedge per side (the qubit and the partners
-    of the gates that side can serve), each weighted ``1/(size-1)``, scaled to integers for METIS."""
+    of the gates that side can serve), each weighted ``1/(size-1)``, scaled to integers for METIS.
+
+    O(g + sum of squared hyperedge sizes) with numpy on an n x n matrix (each pair's weight is the
+    sum of its shares in hyperedge order, as a loop over the pairs would add them)."""
     members: dict[int, set[int]] = {}
     for _, a, b, sa, sb in model.compact:
         for side, partner in ((sa, b), (sb, a)):
@@ -185,17 +209,29 @@ def burst_graph(model: BurstModel, n: int, scale: int = 120) -> nx.Graph:
         for side in sides:
             if side >= 0:
                 members.setdefault(side, {model.sides[side].qubit}).update(qubits)
-    weights: dict[tuple[int, int], float] = {}
-    for group in members.values():
-        if len(group) < 2:
-            continue
-        share = 1.0 / (len(group) - 1)
-        for a, b in itertools.combinations(sorted(group), 2):
-            weights[(a, b)] = weights.get((a, b), 0.0) + share
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
-    top = max(weights.values(), default=1.0)
-    for (a, b), w in weights.items():
+    if n > DENSE_LIMIT:  # an n x n matrix would not fit: pair by pair
+        pairs: dict[tuple[int, int], float] = {}
+        for group in members.values():
+            if len(group) < 2:
+                continue
+            share = 1.0 / (len(group) - 1)
+            for a, b in itertools.combinations(sorted(group), 2):
+                pairs[(a, b)] = pairs.get((a, b), 0.0) + share
+        edges = [(a, b, w) for (a, b), w in pairs.items()]
+    else:
+        weights = np.zeros((n, n))
+        for group in members.values():
+            if len(group) < 2:
+                continue
+            index = np.array(sorted(group))
+            weights[np.ix_(index, index)] += 1.0 / (len(group) - 1)
+        rows, cols = np.nonzero(np.triu(weights, 1))
+        edges = zip(rows.tolist(), cols.tolist(), weights[rows, cols].tolist())
+        edges = list(edges)
+    top = max((w for _, _, w in edges), default=1.0)
+    for a, b, w in edges:
         graph.add_edge(a, b, weight=max(1, round(w * scale / top)))
     return graph
 

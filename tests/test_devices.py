@@ -1,0 +1,224 @@
+"""Real QPUs inside: coupling maps, native gates and local routing per QPU (issue 17)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.synthesis import adder_ripple_c04, synth_qft_full
+from qiskit.transpiler import PassManager
+from qiskit.transpiler.passes import CheckMap
+from qiskit_aer import AerSimulator
+
+from dqc_compiler import DQCError, Network, compile
+from dqc_compiler.io import load_circuit
+from dqc_compiler.passes import route_qpus
+from dqc_compiler.split import assemble, split_programs
+from dqc_compiler.testing import assert_equivalent
+
+CONTROL = {"measure", "reset", "if_else", "epr_half", "barrier"}
+
+
+def _line_pair(size=6, data=4, comm=(0,), backend=False):
+    qpu = {"data_qubits": data, "coupling_map": f"line:{size}", "comm_physical": list(comm)}
+    if backend:
+        qpu["backend"] = f"generic:{size}"
+    return Network.from_dict({"qpus": [{"name": "a", **qpu}, {"name": "b", **qpu}]})
+
+
+def _heavy_hex_pair(data=4):
+    qpu = {"data_qubits": data, "backend": "generic:19", "coupling_map": "heavy_hex:3", "comm_physical": [2, 6]}
+    return Network.from_dict({"qpus": [{"name": "left", **qpu}, {"name": "right", **qpu}]})
+
+
+def _ion_traps(k=3, data=3):
+    trap = {"data_qubits": data, "coupling_map": f"all_to_all:{data + 2}", "basis_gates": ["rxx", "rz", "ry"],
+            "comm_physical": [data, data + 1], "gate_durations": {"rxx": 200.0, "ry": 10.0, "rz": 0.0, "measure": 100.0}}
+    return Network.from_dict({"qpus": [{"name": f"trap{i}", **trap} for i in range(k)],
+                              "links": [[f"trap{i}", f"trap{i + 1}"] for i in range(k - 1)]})
+
+
+def _line_of_lines(k=4, data=3):
+    qpu = {"data_qubits": data, "coupling_map": f"line:{data + 2}", "comm_physical": [0, data + 1]}
+    return Network.from_dict({"qpus": [{"name": f"q{i}", **qpu} for i in range(k)],
+                              "links": [[f"q{i}", f"q{i + 1}"] for i in range(k - 1)]})
+
+
+def _qft(n):
+    qc = synth_qft_full(n, do_swaps=False)
+    qc.name = f"qft{n}"
+    return qc
+
+
+def _qaoa(n, layers=1):
+    qc = QuantumCircuit(n, name=f"qaoa{n}")
+    qc.h(range(n))
+    for layer in range(layers):
+        for i in range(n):
+            qc.rzz(0.4 + 0.1 * layer, i, (i + 1) % n)
+        qc.rx(0.7, range(n))
+    return qc
+
+
+def _adder():
+    qc = adder_ripple_c04(2, kind="half").decompose()
+    qc.name = "adder2"
+    return qc
+
+
+def _check_programs(result, run_aer=False):
+    """Each per-QPU program: on its coupling map (CheckMap), in its basis, runs on Aer; the split reassembles."""
+    programs, messages = split_programs(result.circuit, result.property_set["dqc_timeline"], result.network)
+    for qpu in result.network.qpus:
+        program, device = programs[qpu.name], qpu.device
+        manager = PassManager([CheckMap(device.coupling_map())])
+        manager.run(program)
+        assert manager.property_set["is_swap_mapped"], qpu.name
+        names = set(program.count_ops())
+        inner = {g.operation.name for i in program.data if i.operation.name == "if_else"
+                 for g in i.operation.blocks[0].data}
+        assert names <= set(device.basis) | CONTROL, (qpu.name, names)
+        assert inner <= set(device.basis), (qpu.name, inner)
+        assert program.num_qubits in (0, device.num_qubits)
+        if run_aer and program.num_qubits:
+            runnable = program.copy_empty_like()
+            for instruction in program.data:
+                if instruction.operation.name != "epr_half":
+                    runnable.append(instruction)
+            backend = device.qiskit_backend()
+            simulator = AerSimulator.from_backend(backend) if backend is not None else AerSimulator()
+            assert simulator.run(runnable, shots=8, seed_simulator=1).result().success
+    back = assemble(programs, messages)
+    back.metadata = result.circuit.metadata
+    return back
+
+
+# ---------------------------------------------------------------------- network files
+def test_device_keys_are_read():
+    net = Network.from_file("docs/networks/heavy_hex_pair.json")
+    left = net.qpus[0]
+    assert left.comm_qubits == 2 and left.device.comm_physical == (2, 6)
+    assert left.device.num_qubits == 19 and len(left.device.edges) == 20
+    assert left.device.basis == ("cx", "rz", "sx", "x")
+    assert left.device.duration("cx", 1.0) > 0  # the backend's, in microseconds
+    assert net.to_dict()["qpus"][0]["device"]["coupling_map"] == "heavy_hex:3"
+    ions = Network.from_file("docs/networks/ion_traps.json")
+    assert ions.qpus[0].device.basis == ("rxx", "rz", "ry") and ions.qpus[0].device.duration("rxx", 1) == 200.0
+
+
+@pytest.mark.parametrize("qpu, message", [
+    ({"coupling_map": [[0, 1], [1, 2], [2, 3], [3, 4], [5, 6], [6, 7]]},
+     "the coupling map is not connected (qubits 5, 6, 7 cannot be reached from qubit 0)"),
+    ({"coupling_map": "line:6", "comm_physical": [9]}, "comm_physical: qubit 9 is not on the 6-qubit coupling map"),
+    ({"coupling_map": "line:4", "comm_physical": [3]}, "4 physical qubits cannot hold 4 data + 1 comm qubits"),
+    ({"coupling_map": "line:6", "comm_physical": [0, 0]}, "comm_physical: a qubit is listed twice"),
+    ({"coupling_map": "hex:3"}, "coupling map 'hex:3' not understood"),
+    ({"coupling_map": "line:6", "basis_gates": ["cx", "foo"]}, "'foo' is not a one- or two-qubit qiskit standard gate"),
+    ({"coupling_map": "line:6", "basis_gates": ["rz", "sx"]}, "no two-qubit gate"),
+    ({"backend": "fake_sherbrooke"}, "'fake_sherbrooke' not understood: expected generic:N"),
+    ({"coupling_map": "line:6", "comm_qubits": 2, "comm_physical": [0]}, "comm_qubits = 2 but comm_physical lists 1"),
+    ({"coupling_map": "line:6", "gate_durations": {"cx": -1}}, "gate_durations.cx: expected a non-negative number"),
+    ({"comm_physical": [0]}, "give 'coupling_map' or 'backend'"),
+])
+def test_bad_devices_are_one_line_errors(tmp_path, qpu, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"qpus": [{"name": "a", "data_qubits": 4, **qpu}]}))
+    with pytest.raises(DQCError) as info:
+        Network.from_file(path)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value) and str(info.value).startswith(f"{path}: qpus[0]")
+
+
+def test_cli_bad_device_exits_2(tmp_path, capsys):
+    from dqc_compiler.cli import main
+
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"qpus": [{"name": "a", "data_qubits": 2, "coupling_map": [[0, 1], [2, 3]]},
+                                         {"name": "b", "data_qubits": 2}]}))
+    assert main(["compile", "benchmarks/circuits/qft_noswap_4.qasm", "--network", str(path)]) == 2
+    assert "coupling map is not connected" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- compile, route, verify
+@pytest.mark.parametrize("make_net, circuit", [
+    (lambda: _line_pair(comm=(0,)), _qft(6)),
+    (lambda: _line_pair(comm=(5,), backend=True), _qaoa(6)),
+    (lambda: _heavy_hex_pair(3), _qft(6)),
+    (lambda: _ion_traps(3, 3), _qft(7)),
+    (lambda: _ion_traps(2, 3), _qaoa(6)),
+    (lambda: _line_of_lines(4, 2), _qaoa(8)),
+    (lambda: _line_pair(size=6, data=4, comm=(0,)), _adder()),
+])
+def test_compile_routes_and_verifies(make_net, circuit):
+    net = make_net()
+    result = compile(circuit, net, seed=1)
+    assert_equivalent(circuit, result.circuit)
+    local = result.report["local"]
+    assert set(local) == {q.name for q in net.qpus}
+    assert all(entry["swaps"] >= 0 and entry["two_qubit_gates"] >= 0 for entry in local.values())
+    assert result.report["layout"]["routed"] is True
+    back = _check_programs(result, run_aer=True)
+    assert_equivalent(circuit, back)
+
+
+def test_grover_on_heavy_hex_with_measurements():
+    circuit = load_circuit("benchmarks/circuits/grover_5.qasm")
+    result = compile(circuit, _heavy_hex_pair(3), seed=2)
+    assert result.report["cost"]["ebits"] >= 1
+    assert_equivalent(circuit, result.circuit)
+    _check_programs(result, run_aer=True)
+
+
+def test_a_line_needs_swaps_and_the_layout_follows_them():
+    circuit = _qft(8)
+    result = compile(circuit, _line_pair(size=6, data=4, comm=(0,)), seed=1)
+    assert sum(entry["swaps"] for entry in result.report["local"].values()) > 0
+    assert result.report["layout"]["initial"] != result.report["layout"]["final"]
+    assert_equivalent(circuit, result.circuit)
+
+
+def test_schedule_uses_device_durations():
+    circuit = _qft(6)
+    slow = compile(circuit, _ion_traps(2, 3), seed=1).report["schedule"]["makespan"]
+    fast_net = _ion_traps(2, 3)
+    plain = compile(circuit, Network.from_dict({"qpus": [
+        {"name": q.name, "data_qubits": q.data_qubits, "comm_qubits": q.comm_qubits} for q in fast_net.qpus],
+        "links": [list(link.between) for link in fast_net.links]}), seed=1).report["schedule"]["makespan"]
+    assert slow > 10 * plain  # rxx 200 units against gate_time 1
+
+
+def test_networks_without_devices_are_untouched():
+    circuit = _qft(6)
+    result = compile(circuit, qpus=2, seed=1)
+    assert "local" not in result.report and "routed" not in result.report["layout"]
+    assert not result.circuit.metadata.get("dqc_native")
+
+
+# ---------------------------------------------------------------------- negative controls
+def test_a_lost_swap_is_caught(monkeypatch):
+    """Routing that forgets one SWAP (its bookkeeping kept) gives a circuit verification rejects."""
+    original = route_qpus._Part.route
+
+    def lose_one(self, seed):
+        original(self, seed)
+        for i, (tag, op, _qargs, _cargs) in enumerate(self.ops):
+            if op.name == "swap":
+                del self.ops[i]
+                break
+
+    monkeypatch.setattr(route_qpus._Part, "route", lose_one)
+    circuit = _qft(8)
+    result = compile(circuit, _line_pair(size=6, data=4, comm=(0,)), seed=1)
+    with pytest.raises(AssertionError, match="not equivalent"):
+        assert_equivalent(circuit, result.circuit)
+
+
+def test_a_wrong_final_layout_is_caught():
+    circuit = _qft(8)
+    result = compile(circuit, _line_pair(size=6, data=4, comm=(0,)), seed=1)
+    layout = json.loads(json.dumps(result.report["layout"]))
+    layout["final"] = layout["initial"]
+    assert layout["final"] != result.report["layout"]["final"]
+    with pytest.raises(AssertionError, match="not equivalent"):
+        assert_equivalent(circuit, result.circuit, layout=layout)

@@ -17,6 +17,7 @@ from qiskit.transpiler.passes import (
     ConsolidateBlocks,
     HighLevelSynthesis,
     Optimize1qGatesDecomposition,
+    SabreLayout,
     SabreSwap,
     SetLayout,
     Unroll3qOrMore,
@@ -277,24 +278,133 @@ class _Part:
 
     # ------------------------------------------------------------------ routing
     def route(self, seed: int) -> None:
-        dev = self.device
-        cmap = dev.coupling_map()
-        start = self._initial_layout()
-        self.start = start
+        """Route from the better of two placements (fewer SWAPs, comm returns included): the greedy
+        one of :meth:`_initial_layout` and qiskit's ``SabreLayout`` with the comm qubits then
+        exchanged onto their places."""
         circuit, finals = self._without_final_measurements()
         if any(len(i.qubits) > 2 and i.operation.name not in ("barrier", STAND_IN) for i in circuit.data):
             circuit = PassManager([Unroll3qOrMore()]).run(circuit)
+        best = None
+        for start in self._candidate_layouts(circuit, seed):
+            for method in (self._route_from, self._route_segments):
+                found = method(circuit, finals, start, seed)
+                if best is None or found[0] < best[0]:
+                    best = found
+        _total, self.start, self.ops, self.content, self.swaps, self.fixups = best
+
+    def _candidate_layouts(self, circuit: QuantumCircuit, seed: int) -> list[list[int]]:
+        greedy = self._initial_layout()
+        if not any(len(i.qubits) == 2 for i in circuit.data):
+            return [greedy]
+        manager = PassManager([SabreLayout(self.device.coupling_map(), seed=seed, max_iterations=4,
+                                           swap_trials=4, layout_trials=8, skip_routing=True)])
+        manager.run(circuit)
+        found = manager.property_set["layout"]
+        if found is None:
+            return [greedy]
+        sabre = [found[self.virtual[v]] for v in range(self.device.num_qubits)]
+        for c, place in enumerate(self.device.comm_physical[: self.size - self.data]):
+            v = self.data + c
+            other = sabre.index(place)
+            sabre[v], sabre[other] = place, sabre[v]
+        return [greedy] if sabre == greedy else [greedy, sabre]
+
+    def _route_segments(self, circuit: QuantumCircuit, finals: list, start: list[int], seed: int) -> tuple:
+        """Like :meth:`_route_from`, but ``SabreSwap`` routes the stretch between two ``epr`` ends at a
+        time, from where the last left the qubits. At an ``epr`` end whose comm qubit is off every
+        comm position, a comm position holding a qubit known to be in |0> (an unused qubit, or a
+        comm qubit reset since its last use) takes over its role for free (both are |0>: a
+        relabelling); otherwise the comm qubit is swapped one way to the nearest comm position."""
+        dev = self.device
+        cmap = dev.coupling_map()
+        n = dev.num_qubits
+        dist = dev.distances()
+        home = {self.data + c: p for c, p in enumerate(dev.comm_physical[: self.size - self.data])}
+        comm_places = set(home.values())
+        content = {p: v for v, p in enumerate(start)}  # physical -> virtual
+        fresh = {v for v in range(n) if v >= self.data}  # virtuals known to be in |0>
+        ops: list = []
+        swaps, fixups = 0, 0
+        index = {q: i for i, q in enumerate(circuit.qubits)}
+        physical = QuantumRegister(n, "q")
+        segment: list = []
+
+        def flush():
+            nonlocal swaps
+            if not segment:
+                return
+            piece = QuantumCircuit(physical)
+            piece.add_bits(circuit.clbits)
+            where = {v: p for p, v in content.items()}
+            for instruction in segment:
+                piece.append(instruction.operation, [physical[where[index[q]]] for q in instruction.qubits],
+                             instruction.clbits, copy=False)
+            has_2q = any(len(i.qubits) == 2 for i in segment)
+            routed = PassManager([SabreSwap(cmap, heuristic="decay", seed=seed, trials=8)]).run(piece) \
+                if has_2q else piece
+            for instruction in routed.data:
+                op = instruction.operation
+                qargs = tuple(routed.find_bit(q).index for q in instruction.qubits)
+                if op.name == "swap":
+                    swaps += 1
+                    a, b = qargs
+                    content[a], content[b] = content[b], content[a]
+                    ops.append((None, op, qargs, ()))
+                    continue
+                for p in qargs:
+                    if op.name == "reset":
+                        fresh.add(content[p])
+                    else:
+                        fresh.discard(content[p])
+                cargs = tuple(c for c in instruction.clbits if c != self.chain[0])
+                ops.append((op.tag if op.name == STAND_IN else None, op, qargs, cargs))
+            segment.clear()
+
+        for instruction in circuit.data:
+            op = instruction.operation
+            if not (op.name == STAND_IN and op.original is None):  # not an epr end
+                segment.append(instruction)
+                continue
+            flush()
+            v = index[instruction.qubits[0]]
+            at = next(p for p, u in content.items() if u == v)
+            if at not in comm_places:
+                spare = [p for p in comm_places if content[p] in fresh and content[p] != v]
+                if spare and v in fresh:  # relabel: the |0> qubit there becomes this comm qubit, and this one the |0> qubit
+                    goal = min(spare, key=lambda p: (dist[at][p], p))
+                    content[at], content[goal] = content[goal], v
+                else:
+                    goal = min(comm_places, key=lambda p: (dist[at][p], p))
+                    path = _path(cmap, at, goal)
+                    for a, b in zip(path, path[1:]):
+                        ops.append((None, SwapGate(), (a, b), ()))
+                        content[a], content[b] = content[b], content[a]
+                        fixups += 1
+                at = goal
+            fresh.discard(v)
+            cargs = tuple(c for c in instruction.clbits if c != self.chain[0])
+            ops.append((op.tag, op, (at,), cargs))
+        flush()
+        where = {v: p for p, v in content.items()}
+        for instruction in finals:
+            v = self.circuit.find_bit(instruction.qubits[0]).index
+            ops.append((None, instruction.operation, (where[v],), tuple(instruction.clbits)))
+        return swaps + fixups, list(start), ops, content, swaps + fixups, fixups
+
+    def _route_from(self, circuit: QuantumCircuit, finals: list, start: list[int], seed: int) -> tuple:
+        """``(SWAPs, start, operations, content, SWAPs, comm-return SWAPs)`` of one routing from ``start``."""
+        dev = self.device
+        cmap = dev.coupling_map()
         layout = Layout({self.virtual[v]: p for v, p in enumerate(start)})
         manager = PassManager([SetLayout(layout), ApplyLayout(),
-                               SabreSwap(cmap, heuristic="decay", seed=seed, trials=4)])
+                               SabreSwap(cmap, heuristic="decay", seed=seed, trials=8)])
         routed = manager.run(circuit)
-        self.routed = routed
-        # comm qubits back home before each epr end; no data qubit left on a comm qubit
         content = {p: v for v, p in enumerate(start)}  # actual physical -> virtual
         perm = list(range(dev.num_qubits))  # routed physical -> actual physical
         home = {self.data + c: p for c, p in enumerate(dev.comm_physical[: self.size - self.data])}
         ops = []
         dist = dev.distances()
+        swaps, fixups = 0, 0
 
         def swap(a, b):
             ops.append((None, SwapGate(), (a, b), ()))
@@ -303,12 +413,11 @@ class _Part:
                 perm[p] = b if x == a else a if x == b else x
 
         comm_places = set(home.values())
-
         for instruction in routed.data:
             op = instruction.operation
             qargs = tuple(perm[routed.find_bit(q).index] for q in instruction.qubits)
             if op.name == "swap":
-                self.swaps += 1
+                swaps += 1
                 a, b = qargs
                 content[a], content[b] = content[b], content[a]
                 ops.append((None, op, qargs, ()))
@@ -323,7 +432,7 @@ class _Part:
                 for a, b in zip(path, path[1:]):
                     swap(a, b)
                 back = list(zip(path, path[1:]))[::-1]
-                self.fixups += 2 * len(back)
+                fixups += 2 * len(back)
                 qargs = (goal,)
             ops.append((op.tag if op.name == STAND_IN else None, op, qargs, cargs))
             for a, b in back:
@@ -332,9 +441,7 @@ class _Part:
         for instruction in finals:  # final measurements last, where their qubits ended (nothing moves them)
             v = self.circuit.find_bit(instruction.qubits[0]).index
             ops.append((None, instruction.operation, (where[v],), tuple(instruction.clbits)))
-        self.swaps += self.fixups
-        self.content = content
-        self.ops = ops
+        return swaps + fixups, list(start), ops, content, swaps + fixups, fixups
 
     def _without_final_measurements(self) -> tuple[QuantumCircuit, list]:
         """The part without its final measurements (nothing after them touches their qubit or

@@ -222,3 +222,44 @@ def test_a_wrong_final_layout_is_caught():
     assert layout["final"] != result.report["layout"]["final"]
     with pytest.raises(AssertionError, match="not equivalent"):
         assert_equivalent(circuit, result.circuit, layout=layout)
+
+
+def _mixed():
+    """A plain QPU, a cz line with its comm qubit in the middle, an ecr ring."""
+    return Network.from_dict({"qpus": [
+        {"name": "plain", "data_qubits": 3},
+        {"name": "dev", "data_qubits": 3, "coupling_map": "line:5", "comm_physical": [2],
+         "basis_gates": ["cz", "rz", "sx", "x"]},
+        {"name": "ring", "data_qubits": 3, "coupling_map": "ring:5", "comm_physical": [0, 3],
+         "basis_gates": ["ecr", "rz", "sx", "x"]}]})
+
+
+@pytest.mark.parametrize("level", [0, 1, 3])
+def test_mixed_network_at_every_level(level):
+    circuit = _qft(8)
+    result = compile(circuit, _mixed(), seed=3, optimization_level=level)
+    assert set(result.report["local"]) == {"dev", "ring"}
+    assert {r.name: r.size for r in result.circuit.qregs}["plain"] <= 3 + 2  # untouched: data placed + comm
+    assert_equivalent(circuit, result.circuit)
+    for qpu in result.network.qpus[1:]:
+        register = next(r for r in result.circuit.qregs if r.name == qpu.name)
+        assert register.size == qpu.device.num_qubits
+
+
+def test_dynamic_input_and_kept_toffolis_on_devices():
+    circuit = QuantumCircuit(7, 2)
+    circuit.h(0)
+    circuit.cx(0, 4)
+    circuit.measure(4, 0)
+    with circuit.if_test((circuit.clbits[0], 1)):
+        circuit.x(5)
+    circuit.cx(5, 1)
+    circuit.ccx(0, 1, 3)
+    circuit.ccz(0, 6, 2)
+    circuit.reset(2)
+    circuit.h(2)
+    circuit.cx(2, 5)
+    circuit.measure(5, 1)
+    result = compile(circuit, _mixed(), seed=1)
+    assert result.report["cost"]["ebits"] >= 1
+    assert_equivalent(circuit, result.circuit)

@@ -273,3 +273,50 @@ def _check_connected(n: int, edges, where: str, name) -> None:
         shown = ", ".join(map(str, away[:5])) + (" ..." if len(away) > 5 else "")
         raise DQCError(f"{where} ('{name}'): the coupling map is not connected (qubit{'s' if len(away) > 1 else ''} "
                        f"{shown} cannot be reached from qubit 0)")
+
+
+def backend_noise(device: Device) -> dict:
+    """The QPU noise keys (docs/noise.md) of a device read from a qiskit backend: the means over its
+    qubits and edges of the backend's error rates and T1/T2 (seconds, in microseconds like its
+    durations). A backend gate ``error`` is an average gate infidelity; the depolarizing
+    probability with that infidelity is ``error * d / (d - 1)`` (``d = 2^k``)."""
+    backend = device.qiskit_backend()
+    if backend is None:
+        return {}
+    target = backend.target
+
+    def mean_error(names, width):
+        errors = [p.error for name in names if name in target and _width(name) == width
+                  for p in target[name].values() if p is not None and p.error]
+        return sum(errors) / len(errors) if errors else 0.0
+
+    d1, d2 = 2, 4
+    noise = {"gate_error_1q": min(1.0, mean_error(device.basis, 1) * d1 / (d1 - 1)),
+             "gate_error_2q": min(1.0, mean_error(device.basis, 2) * d2 / (d2 - 1))}
+    readout = [p.error for p in target["measure"].values() if p is not None and p.error] if "measure" in target else []
+    noise["readout_error"] = sum(readout) / len(readout) if readout else 0.0
+    props = [backend.qubit_properties(q) for q in range(device.num_qubits)]
+    t1 = [p.t1 for p in props if p is not None and p.t1]
+    t2 = [p.t2 for p in props if p is not None and p.t2]
+    if t1:
+        noise["t1"] = sum(t1) / len(t1) * BACKEND_TIME_SCALE
+        if t2:
+            noise["t2"] = min(sum(t2) / len(t2) * BACKEND_TIME_SCALE, 2 * noise["t1"])
+    return {key: round(value, 12) for key, value in noise.items()}
+
+
+def comm_positions(network, initial: list, sizes: dict) -> set:
+    """``{(QPU index, register index)}`` of every comm qubit of a distributed circuit: a device's
+    ``comm_physical``, else the register's slots after its data qubits. ``initial`` is the layout's
+    ``[(QPU index, slot)]``, ``sizes`` the register size per QPU name."""
+    counts = [0] * network.num_qpus
+    for j, _slot in initial:
+        counts[j] += 1
+    found = set()
+    for j, qpu in enumerate(network.qpus):
+        size = sizes.get(qpu.name, 0)
+        if qpu.device is not None:
+            found |= {(j, p) for p in qpu.device.comm_physical}
+        else:
+            found |= {(j, s) for s in range(counts[j], size)}
+    return found

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import networkx as nx
 from qiskit.transpiler import Target
 
-from .devices import Device, device_from_dict
+from .devices import Device, backend_noise, device_from_dict
 from .errors import DQCError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -251,8 +251,11 @@ class Network:
             comm_qubits = (_count(raw["comm_qubits"], f"{where}.comm_qubits", 0, maximum=MAX_COMM_QUBITS)
                            if "comm_qubits" in raw else None)
             device = device_from_dict(raw, where, data_qubits, comm_qubits)
+            noise = _qpu_noise(raw, where)
             if device is not None:
                 comm_qubits = len(device.comm_physical)
+                if device.backend and not any(key in raw for key in _NOISE_KEYS):  # the backend's own rates
+                    noise.update(backend_noise(device))
             qpus.append(
                 QPU(
                     name=raw["name"],
@@ -261,7 +264,7 @@ class Network:
                     device=device,
                     gate_time=_time(raw.get("gate_time", DEFAULT_GATE_TIME), f"{where}.gate_time"),
                     measure_time=_time(raw.get("measure_time", DEFAULT_MEASURE_TIME), f"{where}.measure_time"),
-                    **_qpu_noise(raw, where),
+                    **noise,
                 )
             )
         names = [q.name for q in qpus]
@@ -711,6 +714,9 @@ def _validate_source(qpus: Iterable[QPU], links: Iterable[Link], source: str) ->
         if pair in pairs:
             raise DQCError(f"{source}: link {a}-{b} is listed twice")
         pairs.add(pair)
+
+
+_NOISE_KEYS = ("gate_error_1q", "gate_error_2q", "readout_error", "t1", "t2")
 
 
 def _qpu_noise(raw: dict, where: str) -> dict:

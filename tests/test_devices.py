@@ -263,3 +263,24 @@ def test_dynamic_input_and_kept_toffolis_on_devices():
     result = compile(circuit, _mixed(), seed=1)
     assert result.report["cost"]["ebits"] >= 1
     assert_equivalent(circuit, result.circuit)
+
+
+def test_backend_noise_reaches_the_noisy_simulation():
+    """A QPU read from GenericBackendV2 carries the backend's mean error rates and T1/T2 (microseconds),
+    and `simulate(..., noisy=True)` runs the routed native circuit under them."""
+    from dqc_compiler.noise import simulate
+
+    net = _line_pair(size=5, data=3, comm=(4,), backend=True)
+    qpu = net.qpus[0]
+    assert 0 < qpu.gate_error_1q < qpu.gate_error_2q < 0.05 and 0 < qpu.readout_error < 0.1
+    assert 10 < qpu.t1 < 1e4 and qpu.t2 <= 2 * qpu.t1
+    given = Network.from_dict({"qpus": [{"name": "a", "data_qubits": 3, "backend": "generic:5",
+                                         "coupling_map": "line:5", "comm_physical": [4], "gate_error_2q": 0.0}]})
+    assert given.qpus[0].noiseless  # any noise key in the file: the file's noise, not the backend's
+    circuit = _qft(4)
+    circuit.measure_all()
+    result = compile(circuit, net, seed=1)
+    noisy = simulate(circuit, result, noisy=True, seed=1)
+    ideal = simulate(circuit, result, noisy=False, seed=1)
+    assert ideal.to_dict()["hellinger_fidelity"] == pytest.approx(1.0)
+    assert noisy.to_dict()["hellinger_fidelity"] < 1.0

@@ -24,7 +24,7 @@ from qiskit.transpiler.passes import (
     UnitarySynthesis,
 )
 
-from ..devices import Device
+from ..devices import Device, comm_positions
 from ..errors import DQCError
 from ..gates import EPRGate
 from ..network import Network
@@ -202,13 +202,8 @@ class RouteWithinQPUs(TransformationPass):
         out.metadata["dqc_layout"]["routed"] = True  # the verifier: local SWAPs move qubits, gates are native
         out.metadata["dqc_native"] = True
         self.property_set["dqc_local"] = local
-        comm = set()
-        for j, size in sizes.items():
-            if j in parts:
-                comm |= {(j, p) for p in parts[j].device.comm_physical[: size - counts[j]]}
-            else:
-                comm |= {(j, s) for s in range(counts[j], size)}
-        self.property_set["dqc_comm_positions"] = comm
+        self.property_set["dqc_comm_positions"] = comm_positions(
+            net, layout["initial"], {net.qpus[j].name: size for j, size in sizes.items()})
         return out
 
 

@@ -284,3 +284,24 @@ def test_backend_noise_reaches_the_noisy_simulation():
     ideal = simulate(circuit, result, noisy=False, seed=1)
     assert ideal.to_dict()["hellinger_fidelity"] == pytest.approx(1.0)
     assert noisy.to_dict()["hellinger_fidelity"] < 1.0
+
+
+def test_cli_split_files_pass_checkmap(tmp_path, capsys):
+    """`dqc compile --network <ion traps> --split DIR --verify`: the files on disk load back, each on
+    its coupling map, in its basis, and `dqc verify` accepts the output file."""
+    from dqc_compiler.cli import main
+    from dqc_compiler.split import read_split
+
+    out, split = tmp_path / "out.qasm", tmp_path / "split"
+    assert main(["compile", "benchmarks/circuits/qft_noswap_8.qasm", "--network", "docs/networks/ion_traps.json",
+                 "-o", str(out), "--split", str(split), "--verify", "--seed", "1"]) == 0
+    assert "verification: equivalent" in capsys.readouterr().out
+    programs, _messages = read_split(split)
+    net = Network.from_file("docs/networks/ion_traps.json")
+    for qpu in net.qpus:
+        program = programs[qpu.name]
+        manager = PassManager([CheckMap(qpu.device.coupling_map())])
+        manager.run(program)
+        assert manager.property_set["is_swap_mapped"]
+        assert set(program.count_ops()) <= set(qpu.device.basis) | CONTROL
+    assert main(["verify", "benchmarks/circuits/qft_noswap_8.qasm", str(out)]) == 0

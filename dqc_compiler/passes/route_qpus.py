@@ -14,6 +14,7 @@ from qiskit.transpiler.basepasses import TransformationPass
 from qiskit.transpiler.passes import (
     ApplyLayout,
     BasisTranslator,
+    CommutativeCancellation,
     ConsolidateBlocks,
     HighLevelSynthesis,
     Optimize1qGatesDecomposition,
@@ -506,7 +507,8 @@ class _Part:
                  BasisTranslator(SessionEquivalenceLibrary, middle)]
         if self.device.basis_2q:
             steps += [ConsolidateBlocks(basis_gates=basis), UnitarySynthesis(basis_gates=basis)]
-        steps += [Optimize1qGatesDecomposition(basis=basis)]
+        steps += [Optimize1qGatesDecomposition(basis=basis), CommutativeCancellation(basis_gates=basis),
+                  Optimize1qGatesDecomposition(basis=basis)]
         return PassManager(steps)
 
     def _translate(self, circuit: QuantumCircuit) -> QuantumCircuit:
@@ -524,7 +526,21 @@ class _Part:
             if i.operation.name == STAND_IN and i.operation.original is not None and i.operation.original.name == "if_else":
                 two += sum(1 for inner in i.operation.original.blocks[0].data if len(inner.qubits) == 2)
         return {"physical_qubits": self.device.num_qubits, "swaps": self.swaps, "comm_return_swaps": self.fixups,
-                "two_qubit_gates": two, "depth": native.depth()}
+                "two_qubit_gates": two, "depth": self._depth()}
+
+    def _depth(self) -> int:
+        """Depth of the native part over its qubits and bits (not the ordering wire of the stand-ins)."""
+        native = self.native
+        bits = [c for c in native.clbits if c != self.chain[0]]
+        plain = QuantumCircuit(native.qubits, bits)
+        for instruction in native.data:
+            clbits = [c for c in instruction.clbits if c != self.chain[0]]
+            if len(clbits) != len(instruction.clbits):
+                op = Instruction("layer", len(instruction.qubits), len(clbits), [])
+                plain.append(op, instruction.qubits, clbits)
+            else:
+                plain.append(instruction)
+        return plain.depth()
 
 
 def _path(cmap, a: int, b: int, avoid=()) -> list[int]:

@@ -305,3 +305,12 @@ def test_cli_split_files_pass_checkmap(tmp_path, capsys):
         assert manager.property_set["is_swap_mapped"]
         assert set(program.count_ops()) <= set(qpu.device.basis) | CONTROL
     assert main(["verify", "benchmarks/circuits/qft_noswap_8.qasm", str(out)]) == 0
+
+
+def test_transpiler_plugins_refuse_device_networks():
+    from qiskit import transpile
+    from qiskit.transpiler.exceptions import TranspilerError
+
+    net = _ion_traps(2, 3)
+    with pytest.raises(TranspilerError, match="use dqc_compiler.compile"):
+        transpile(_qft(4), target=net.to_target(), layout_method="dqc", routing_method="dqc", seed_transpiler=1)

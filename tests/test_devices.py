@@ -162,6 +162,7 @@ def test_compile_routes_and_verifies(make_net, circuit):
     assert_equivalent(circuit, back)
 
 
+@pytest.mark.slow
 def test_grover_on_heavy_hex_with_measurements():
     circuit = load_circuit("benchmarks/circuits/grover_5.qasm")
     result = compile(circuit, _heavy_hex_pair(3), seed=2)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from qiskit import QuantumCircuit
 from qiskit.circuit import CircuitInstruction, IfElseOp, Qubit
-from qiskit.circuit.library import CXGate, SwapGate, XGate
+from qiskit.circuit.library import CXGate, GlobalPhaseGate, SwapGate, XGate
 
 
 class Deferral:
@@ -111,6 +111,8 @@ def _controlled(op: IfElseOp, qubits: list, tests: list, latest: dict) -> list:
         where = dict(zip(block.qubits, qubits))
         gates = [(inner.operation, [where[q] for q in inner.qubits]) for inner in block.data
                  if inner.operation.name not in ("barrier", "delay")]
+        if block.global_phase:  # a body re-synthesised in native gates keeps its phase here: controlled, it counts
+            gates.insert(0, (GlobalPhaseGate(float(block.global_phase)), []))
         if number == 0:
             out += _under(gates, controls) if possible else []
         elif not possible:

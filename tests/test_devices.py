@@ -315,3 +315,41 @@ def test_transpiler_plugins_refuse_device_networks():
     net = _ion_traps(2, 3)
     with pytest.raises(TranspilerError, match="use dqc_compiler.compile"):
         transpile(_qft(4), target=net.to_target(), layout_method="dqc", routing_method="dqc", seed_transpiler=1)
+
+
+def test_conditioned_gates_keep_their_phase(tmp_path):
+    """`if (c) t q` in native gates is `if (c) rz(pi/4) q` up to a phase that, with ``c`` an input bit
+    (deferred by the verifier to a qubit), counts: the body keeps it as its global phase, and QPY
+    keeps it. A body that drops it is caught."""
+    from qiskit import qpy
+
+    from dqc_compiler.verify import verify
+
+    circuit = QuantumCircuit(6, 1)
+    circuit.h(0)
+    circuit.h(1)
+    circuit.measure(0, 0)
+    with circuit.if_test((circuit.clbits[0], 1)):
+        circuit.ccx(1, 2, 3)
+    circuit.cx(3, 5)
+    net = Network.from_dict({"qpus": [{"name": "a", "data_qubits": 3, "coupling_map": "line:5", "comm_physical": [0]},
+                                      {"name": "b", "data_qubits": 3, "coupling_map": "line:5", "comm_physical": [4]}]})
+    result = compile(circuit, net, seed=1)
+    assert_equivalent(circuit, result.circuit)
+    path = tmp_path / "out.qpy"
+    with open(path, "wb") as handle:
+        qpy.dump(result.circuit, handle)
+    with open(path, "rb") as handle:
+        assert verify(circuit, qpy.load(handle)[0], method="exact").equivalent
+    phased = [n for n, i in enumerate(result.circuit.data) if i.operation.name == "if_else"
+              and i.operation.blocks[0].global_phase
+              and result.circuit.find_bit(i.operation.condition[0]).registers[0][0].name == "c"]  # an input bit
+    assert phased
+    broken = result.circuit.copy_empty_like()
+    for n, instruction in enumerate(result.circuit.data):
+        if n == phased[0]:
+            body = instruction.operation.blocks[0].copy()
+            body.global_phase = 0
+            instruction = instruction.replace(operation=instruction.operation.replace_blocks([body]))
+        broken.append(instruction)
+    assert not verify(circuit, broken, method="exact").equivalent

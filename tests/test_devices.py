@@ -353,3 +353,48 @@ def test_conditioned_gates_keep_their_phase(tmp_path):
             instruction = instruction.replace(operation=instruction.operation.replace_blocks([body]))
         broken.append(instruction)
     assert not verify(circuit, broken, method="exact").equivalent
+
+
+def _random_circuit(seed: int, n: int) -> QuantumCircuit:
+    import random
+
+    rng = random.Random(seed)
+    qc = QuantumCircuit(n, 2)
+    for _ in range(rng.randint(8, 25)):
+        k, qs = rng.random(), rng.sample(range(n), 3)
+        if k < 0.3:
+            qc.cx(qs[0], qs[1])
+        elif k < 0.45:
+            qc.cp(rng.random(), qs[0], qs[1])
+        elif k < 0.6:
+            qc.h(qs[0])
+        elif k < 0.7:
+            qc.t(qs[0])
+        elif k < 0.78:
+            qc.ccx(*qs)
+        elif k < 0.85:
+            qc.rzz(rng.random(), qs[0], qs[1])
+        elif k < 0.9:
+            qc.swap(qs[0], qs[1])
+        elif k < 0.95:
+            qc.measure(qs[0], 0)
+            with qc.if_test((qc.clbits[0], 1)):
+                qc.x(qs[1])
+        else:
+            qc.ry(rng.random(), qs[0])
+    qc.measure(0, 1)
+    return qc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(6))
+def test_random_circuits_on_devices(seed):
+    """Random circuits (mid-circuit measurements, conditions, Toffolis, swaps) on line, mixed and
+    ion-trap networks at every level: the exact check passes."""
+    from dqc_compiler.verify import verify
+
+    networks = [_line_of_lines(3, 3), _mixed(), _ion_traps(3, 2)]
+    network = networks[seed % 3]
+    circuit = _random_circuit(seed, 6)
+    result = compile(circuit, network, seed=seed, optimization_level=seed % 4)
+    assert verify(circuit, result.circuit, method="exact").equivalent

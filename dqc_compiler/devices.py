@@ -47,8 +47,6 @@ class Device:
 
     def coupling_map(self):
         """The qiskit :class:`~qiskit.transpiler.CouplingMap`, both directions of every edge."""
-        from qiskit.transpiler import CouplingMap  # noqa: PLC0415
-
         return _coupling(self.num_qubits, self.edges)
 
     def distances(self):

@@ -7,7 +7,6 @@ import logging
 from qiskit.circuit import ClassicalRegister, Instruction, QuantumCircuit, QuantumRegister
 from qiskit.circuit.equivalence_library import SessionEquivalenceLibrary
 from qiskit.circuit.library import SwapGate
-from qiskit.converters import circuit_to_dag, dag_to_circuit
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler import Layout, PassManager
 from qiskit.transpiler.basepasses import TransformationPass

@@ -567,6 +567,9 @@ def _summary(args, report: dict) -> str:
         notes.append(f"{report['optimization']['absorbed_final_swaps']} final swaps absorbed into layout.final")
     if notes:
         lines.append("  " + "; ".join(notes))
+    if report.get("local"):  # device QPUs: what routing inside them cost
+        lines.append("  local: " + "; ".join(f"{name} {v['swaps']} SWAPs, {v['two_qubit_gates']} two-qubit gates, "
+                                             f"depth {v['depth']}" for name, v in report["local"].items()))
     if "fidelity" in report:
         lines.append(f"  estimated fidelity {report['fidelity']['estimate']:.4g}"
                      + (" (noiseless network)" if report["fidelity"]["noiseless"] else ""))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from qiskit import QuantumCircuit
 from qiskit.circuit import CircuitInstruction, IfElseOp, Qubit
-from qiskit.circuit.library import CXGate, SwapGate, XGate
+from qiskit.circuit.library import CXGate, GlobalPhaseGate, SwapGate, XGate
 
 
 class Deferral:
@@ -38,11 +38,15 @@ class Deferral:
             self.extra.append(Qubit())
         return self.extra[self.keys[key]]
 
-    def rewrite(self, instructions, name_of, input_bits: set, owner_of, create: bool, label: str) -> list:
+    def rewrite(self, instructions, name_of, input_bits: set, owner_of, create: bool, label: str,
+                routed: bool = False) -> list:
         """``instructions`` rewritten as ``(op, qubits, clbits)``. ``name_of(clbit)`` names a bit,
         ``input_bits`` are the names of the input's bits, ``owner_of(qubit)`` is the input qubit a
         position holds (None for comm qubits). ``create``: the original (it makes the extra
-        qubits); otherwise a write or reset the original lacks is a problem."""
+        qubits); otherwise a write or reset the original lacks is a problem. ``routed``: the
+        circuit moves qubits with local SWAPs (:mod:`dqc_compiler.passes.route_qpus`), so a
+        position is not always its input qubit's: a reset the original lacks stays a reset (the
+        channel checks then decide whether it harms)."""
         writes: dict[str, int] = {}
         latest: dict[str, Qubit] = {}
         resets: dict[int, int] = {}
@@ -62,6 +66,9 @@ class Deferral:
             elif op.name == "reset" and owner_of(qubits[0]) is not None:
                 qubit = owner_of(qubits[0])
                 key = ("reset", qubit, resets.get(qubit, 0))
+                if routed and key not in self.keys:
+                    out.append((op, qubits, clbits))
+                    continue
                 resets[qubit] = key[2] + 1
                 environment = self._extra(key, create)
                 if environment is None:
@@ -104,6 +111,8 @@ def _controlled(op: IfElseOp, qubits: list, tests: list, latest: dict) -> list:
         where = dict(zip(block.qubits, qubits))
         gates = [(inner.operation, [where[q] for q in inner.qubits]) for inner in block.data
                  if inner.operation.name not in ("barrier", "delay")]
+        if block.global_phase:  # a body re-synthesised in native gates keeps its phase here: controlled, it counts
+            gates.insert(0, (GlobalPhaseGate(float(block.global_phase)), []))
         if number == 0:
             out += _under(gates, controls) if possible else []
         elif not possible:
@@ -138,7 +147,8 @@ def _control(gate, count: int = 1):
 
 
 def defer(original: QuantumCircuit, body: list, distributed: QuantumCircuit, initial: list[Qubit],
-          name_of_original, name_of_distributed) -> tuple[QuantumCircuit, list, list[Qubit], list[str]]:
+          name_of_original, name_of_distributed, routed: bool = False,
+          ) -> tuple[QuantumCircuit, list, list[Qubit], list[str]]:
     """``(original as a unitary on n + extra qubits, the distributed body rewritten, the extra
     qubits, problems)``; the extra qubits follow the input qubits in both."""
     deferral = Deferral()
@@ -148,7 +158,7 @@ def defer(original: QuantumCircuit, body: list, distributed: QuantumCircuit, ini
     keys = set(deferral.keys)
     position = {q: i for i, q in enumerate(initial)}
     distributed_ops = deferral.rewrite(body, name_of_distributed, names, position.get, False,
-                                       "the distributed circuit")
+                                       "the distributed circuit", routed=routed)
     problems = list(deferral.problems)
     problems += [f"the distributed circuit lacks the original's {k[0]} #{k[2] + 1} of "
                  f"{k[1] if k[0] == 'measure' else f'input qubit {k[1]}'}" for k in keys if k not in deferral.used]

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import networkx as nx
 from qiskit.transpiler import Target
 
+from .devices import Device, backend_noise, device_from_dict
 from .errors import DQCError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -63,6 +64,9 @@ class QPU:
     readout_error: float = 0.0
     t1: float = math.inf
     t2: float = math.inf
+    #: The inside of the QPU (coupling map, native gates, comm qubits' places), or None: all-to-all,
+    #: every gate native (:mod:`dqc_compiler.devices`).
+    device: Device | None = None
 
     @property
     def noiseless(self) -> bool:
@@ -243,15 +247,24 @@ class Network:
                 raise DQCError(f"{where}: missing string 'name'")
             if "data_qubits" not in raw:
                 raise DQCError(f"{where} ('{raw['name']}'): missing 'data_qubits'")
+            data_qubits = _count(raw["data_qubits"], f"{where}.data_qubits", minimum=0)
+            comm_qubits = (_count(raw["comm_qubits"], f"{where}.comm_qubits", 0, maximum=MAX_COMM_QUBITS)
+                           if "comm_qubits" in raw else None)
+            device = device_from_dict(raw, where, data_qubits, comm_qubits)
+            noise = _qpu_noise(raw, where)
+            if device is not None:
+                comm_qubits = len(device.comm_physical)
+                if device.backend and not any(key in raw for key in _NOISE_KEYS):  # the backend's own rates
+                    noise.update(backend_noise(device))
             qpus.append(
                 QPU(
                     name=raw["name"],
-                    data_qubits=_count(raw["data_qubits"], f"{where}.data_qubits", minimum=0),
-                    comm_qubits=_count(raw.get("comm_qubits", DEFAULT_COMM_QUBITS), f"{where}.comm_qubits", 0,
-                                       maximum=MAX_COMM_QUBITS),
+                    data_qubits=data_qubits,
+                    comm_qubits=DEFAULT_COMM_QUBITS if comm_qubits is None else comm_qubits,
+                    device=device,
                     gate_time=_time(raw.get("gate_time", DEFAULT_GATE_TIME), f"{where}.gate_time"),
                     measure_time=_time(raw.get("measure_time", DEFAULT_MEASURE_TIME), f"{where}.measure_time"),
-                    **_qpu_noise(raw, where),
+                    **noise,
                 )
             )
         names = [q.name for q in qpus]
@@ -569,12 +582,26 @@ class Network:
             data["pair_dephasing_time"] = link.pair_dephasing_time
         return data
 
+    @property
+    def has_devices(self) -> bool:
+        """True when some QPU has a coupling map and native gates (:mod:`dqc_compiler.devices`)."""
+        return any(q.device is not None for q in self.qpus)
+
     def to_dict(self) -> dict:
-        """The report's ``network`` field."""
-        return {
-            "qpus": [{"name": q.name, "data_qubits": q.data_qubits, "comm_qubits": q.comm_qubits} for q in self.qpus],
-            "links": [list(link.between) for link in self.links],
-        }
+        """The report's ``network`` field (a QPU with a device adds its ``device`` summary)."""
+        qpus = []
+        for q in self.qpus:
+            entry = {"name": q.name, "data_qubits": q.data_qubits, "comm_qubits": q.comm_qubits}
+            if q.device is not None:
+                d = q.device
+                entry["device"] = {"physical_qubits": d.num_qubits, "edges": len(d.edges), "basis_gates": list(d.basis),
+                                   "comm_physical": list(d.comm_physical)}
+                if d.backend:
+                    entry["device"]["backend"] = d.backend
+                if d.topology:
+                    entry["device"]["coupling_map"] = d.topology
+            qpus.append(entry)
+        return {"qpus": qpus, "links": [list(link.between) for link in self.links]}
 
 
 def _route_graphs(network: Network, links: nx.Graph) -> tuple[nx.Graph, set[int]]:
@@ -687,6 +714,9 @@ def _validate_source(qpus: Iterable[QPU], links: Iterable[Link], source: str) ->
         if pair in pairs:
             raise DQCError(f"{source}: link {a}-{b} is listed twice")
         pairs.add(pair)
+
+
+_NOISE_KEYS = ("gate_error_1q", "gate_error_2q", "readout_error", "t1", "t2")
 
 
 def _qpu_noise(raw: dict, where: str) -> dict:

@@ -125,6 +125,11 @@ def schedule(circuit: QuantumCircuit, network: Network, layout: dict) -> list[Sl
         pass_.property_set["dqc_layout"] = {"initial": [(network.index(e["qpu"]), e["index"]) for e in initial]}
     except (KeyError, TypeError):
         raise DQCError("layout 'initial' entries must be objects with 'qpu' and 'index'") from None
+    if network.has_devices:  # physical registers: the comm qubits are where the devices put them
+        from .devices import comm_positions  # noqa: PLC0415
+
+        pass_.property_set["dqc_comm_positions"] = comm_positions(network, pass_.property_set["dqc_layout"]["initial"],
+                                                                  {r.name: r.size for r in circuit.qregs})
     pass_.run(circuit_to_dag(circuit))
     return pass_.property_set["dqc_timeline"]
 
@@ -136,7 +141,7 @@ def _check_registers(circuit: QuantumCircuit, network: Network) -> None:
         if qpu is None:
             raise DQCError(f"register '{register.name}' is not a QPU of the network "
                            f"(QPUs: {', '.join(names)})")
-        if register.size > qpu.data_qubits + qpu.comm_qubits:
+        if register.size > (qpu.device.num_qubits if qpu.device else qpu.data_qubits + qpu.comm_qubits):
             raise DQCError(f"register '{register.name}' has {register.size} qubits but QPU '{qpu.name}' "
                            f"holds {qpu.data_qubits} + {qpu.comm_qubits}")
     for qubit in circuit.qubits:

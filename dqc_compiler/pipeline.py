@@ -22,6 +22,7 @@ from .passes import (
     LowerControlFlow,
     Normalise,
     PartitionQubits,
+    RouteWithinQPUs,
     ScheduleCommunication,
     SplitConditionals,
     SplitFinalMeasurements,
@@ -72,6 +73,10 @@ def generate_dqc_pass_manager(
     passes += [
         GroupBursts(network=network, settings=settings),
         InsertTelegates(network),
+    ]
+    if network.has_devices:  # coupling maps and native gates inside QPUs (docs/network.md, "Devices")
+        passes.append(RouteWithinQPUs(network, seed=seed))
+    passes += [
         ScheduleCommunication(network),
         CountCost(),
     ]

@@ -73,6 +73,11 @@ def network_of(target: Target | None) -> Network:
             "the dqc layout and routing methods need the target of a dqc network: "
             "transpile(circuit, target=network.to_target(), layout_method='dqc', routing_method='dqc')"
         )
+    if network.has_devices:
+        raise TranspilerError(
+            "the dqc transpiler plugins treat every QPU as all-to-all; this network has QPUs with coupling maps "
+            "and native gates: use dqc_compiler.compile(circuit, network) (or dqc compile --network)"
+        )
     return network
 
 

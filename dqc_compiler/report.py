@@ -66,7 +66,7 @@ def build_report(
         "schema": SCHEMA,
         "input": input_summary(circuit),
         "network": network.to_dict(),
-        "layout": {"initial": layout["initial"], "final": layout["final"]},
+        "layout": {"initial": layout["initial"], "final": layout["final"]} | ({"routed": True} if layout.get("routed") else {}),
         "cost": dict(properties["dqc_cost"]),
         "schedule": dict(properties["dqc_schedule"]),
         "optimization": {
@@ -74,4 +74,4 @@ def build_report(
             "absorbed_final_swaps": int(properties.get("dqc_absorbed_swaps") or 0),
         },
         "timing": {"compile_seconds": round(compile_seconds, 4)},
-    }
+    } | ({"local": dict(properties["dqc_local"])} if properties.get("dqc_local") else {})

@@ -13,6 +13,8 @@ They talk through these ``property_set`` keys (documented in docs/passes.md):
 * ``dqc_bursts`` – list of :class:`~dqc_compiler.passes.bursts.Burst`;
 * ``dqc_protocols`` – telegates opened and bursts split for lack of comm qubits;
 * ``dqc_layout`` – ``{"initial": [(qpu, slot)], "final": [(qpu, slot)]}`` per input qubit;
+* ``dqc_local`` – per device QPU: local SWAPs, two-qubit gates and depth after routing
+  (``dqc_comm_positions``: the comm qubits' ``(qpu, register index)``);
 * ``dqc_cost`` and ``dqc_schedule`` – the report's ``cost`` and ``schedule`` objects;
 * ``dqc_timeline`` – a :class:`~dqc_compiler.passes.schedule.Slot` per output operation, in start order.
 """
@@ -28,6 +30,7 @@ from .fixed_partition import FixedPartition
 from .commute import CommuteForBursts
 from .bursts import Burst, GroupBursts
 from .insert_telegates import InsertTelegates
+from .route_qpus import RouteWithinQPUs
 from .schedule import ScheduleCommunication
 from .cost import CountCost
 
@@ -45,6 +48,7 @@ __all__ = [
     "Burst",
     "GroupBursts",
     "InsertTelegates",
+    "RouteWithinQPUs",
     "ScheduleCommunication",
     "CountCost",
 ]

@@ -63,7 +63,11 @@ class ScheduleCommunication(AnalysisPass):
         data_counts = [0] * net.num_qpus
         for j, _slot in (self.property_set["dqc_layout"] or {}).get("initial", []):
             data_counts[j] += 1
-        is_comm = {q: dag.find_bit(q).registers[0][1] >= data_counts[qpu_of[q]] for q in dag.qubits}
+        comm_positions = self.property_set["dqc_comm_positions"]  # set by RouteWithinQPUs (devices)
+        if comm_positions is not None:
+            is_comm = {q: (qpu_of[q], dag.find_bit(q).registers[0][1]) in comm_positions for q in dag.qubits}
+        else:
+            is_comm = {q: dag.find_bit(q).registers[0][1] >= data_counts[qpu_of[q]] for q in dag.qubits}
 
         nodes = list(dag.topological_op_nodes())
         # Keyed by node id: hashing a DAGOpNode may compare operations, and an ``if``'s body circuits
@@ -80,8 +84,9 @@ class ScheduleCommunication(AnalysisPass):
             if node.name == "barrier" or not qpus:
                 return 0.0
             if node.name == "measure":
-                return net.qpus[qpus[0]].measure_time
-            return max(net.qpus[j].gate_time for j in qpus)
+                qpu = net.qpus[qpus[0]]
+                return qpu.device.duration("measure", qpu.measure_time) if qpu.device else qpu.measure_time
+            return max(_gate_time(net.qpus[j], node) for j in qpus)
 
         durations = {node._node_id: duration(node) for node in nodes}
         tail = {}
@@ -163,6 +168,16 @@ class ScheduleCommunication(AnalysisPass):
             "data_wait": round(sum(wait_of.values()), 6),
             "data_wait_max": round(max(wait_of.values(), default=0.0), 6),
         }
+
+
+def _gate_time(qpu, node) -> float:
+    """A local operation's time: the device's duration of the gate when it gives one (an ``if``:
+    its body's), else the QPU's ``gate_time``."""
+    if qpu.device is None:
+        return qpu.gate_time
+    if node.name == "if_else":
+        return sum(qpu.device.duration(i.operation.name, qpu.gate_time) for i in node.op.blocks[0].data)
+    return qpu.device.duration(node.name, qpu.gate_time)
 
 
 def _peak_comm(timeline: list[Slot], is_comm: dict, qpu_of: dict, network: Network) -> dict[str, int]:

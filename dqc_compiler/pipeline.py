@@ -9,6 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import PassManager
 
 from .errors import DQCError
+from .hybrid import history_report, try_hybrid
 from .network import Network
 from .passes import (
     AbsorbFinalSwaps,
@@ -107,6 +108,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     partition: list[int] | None = None,
     optimal: bool = False,
     time_limit: float | None = None,
+    teledata: bool | None = None,
 ) -> CompileResult:
     """Distribute ``circuit`` over ``network`` (or over ``qpus`` equal all-to-all QPUs).
 
@@ -114,6 +116,11 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     :func:`dqc_compiler.optimal.optimum` (the fewest ebits any placement needs in the level-2
     burst model, searched for at most ``time_limit`` seconds) and adds its ``optimum`` object to
     the report; it needs ``optimization_level`` 2 or 3.
+
+    ``teledata``: None (the default) also plans a hybrid compilation, where qubits move between
+    time windows by teleportation (:mod:`dqc_compiler.hybrid`), and keeps it when it needs fewer
+    ebits than the static plan; True keeps any hybrid plan that moves a qubit; False never moves
+    qubits. A fixed ``partition`` is then the placement at the start.
 
     >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1)
@@ -154,4 +161,29 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     )
     if found is not None:
         report["optimum"] = found.to_dict()
+    report["layout"]["history"] = static_history(report["layout"])
+    if teledata is not False and found is None:
+        parts = [network.index(entry["qpu"]) for entry in report["layout"]["initial"]]
+        stitched = try_hybrid(circuit, network, parts, beat=None if teledata else report["cost"]["ebits"],
+                              seed=seed, optimization_level=optimization_level, fixed_start=partition is not None)
+        if stitched is not None:
+            static_ebits = report["cost"]["ebits"]
+            properties = dict(stitched.properties)
+            distributed = in_schedule_order(stitched.circuit, properties["dqc_timeline"])
+            report = build_report(circuit, network, properties, distributed,
+                                  compile_seconds=time.perf_counter() - start, optimization_level=optimization_level)
+            report["layout"]["history"] = history_report(stitched, network)
+            report["teledata"] = {"windows": stitched.windows, "moves": stitched.teleports,
+                                  "static_ebits": static_ebits}
     return CompileResult(distributed, report, network, properties)
+
+
+def static_history(layout: dict) -> list[list[dict]]:
+    """``layout.history`` when no qubit moves: each qubit's start, and its end when absorbed swaps relabel it."""
+    history = []
+    for first, last in zip(layout["initial"], layout["final"]):
+        homes = [{"window": 0, **first}]
+        if last != first:
+            homes.append({"window": 1, **last})
+        history.append(homes)
+    return history

@@ -161,7 +161,6 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     )
     if found is not None:
         report["optimum"] = found.to_dict()
-    report["layout"]["history"] = static_history(report["layout"])
     if teledata is not False and found is None:
         parts = [network.index(entry["qpu"]) for entry in report["layout"]["initial"]]
         stitched = try_hybrid(circuit, network, parts, beat=None if teledata else report["cost"]["ebits"],
@@ -172,18 +171,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
             distributed = in_schedule_order(stitched.circuit, properties["dqc_timeline"])
             report = build_report(circuit, network, properties, distributed,
                                   compile_seconds=time.perf_counter() - start, optimization_level=optimization_level)
-            report["layout"]["history"] = history_report(stitched, network)
             report["teledata"] = {"windows": stitched.windows, "moves": stitched.teleports,
-                                  "static_ebits": static_ebits}
+                                  "static_ebits": static_ebits, "history": history_report(stitched, network)}
     return CompileResult(distributed, report, network, properties)
 
-
-def static_history(layout: dict) -> list[list[dict]]:
-    """``layout.history`` when no qubit moves: each qubit's start, and its end when absorbed swaps relabel it."""
-    history = []
-    for first, last in zip(layout["initial"], layout["final"]):
-        homes = [{"window": 0, **first}]
-        if last != first:
-            homes.append({"window": 1, **last})
-        history.append(homes)
-    return history

@@ -104,7 +104,7 @@ def test_hybrid_beats_static_and_verifies():
     assert cost["ebits"] < static.report["cost"]["ebits"]
     assert cost["ebits"] == sum(1 for i in hybrid.circuit.data if i.operation.name == "epr")
     assert hybrid.report["teledata"]["static_ebits"] == static.report["cost"]["ebits"]
-    history = hybrid.report["layout"]["history"]
+    history = hybrid.report["teledata"]["history"]
     assert len(history) == 6 and any(len(homes) > 1 for homes in history)
     assert [homes[-1]["qpu"] for homes in history] == [e["qpu"] for e in hybrid.report["layout"]["final"]]
     assert verify(circuit, hybrid.circuit).equivalent

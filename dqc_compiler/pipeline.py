@@ -10,6 +10,7 @@ from qiskit.transpiler import PassManager
 
 from .errors import DQCError
 from .hybrid import history_report, try_hybrid
+from .neighbours import needs_neighbour_routing, route_to_neighbours
 from .network import Network
 from .passes import (
     AbsorbFinalSwaps,
@@ -28,7 +29,7 @@ from .passes import (
     SplitFinalMeasurements,
 )
 from .passes.schedule import in_schedule_order
-from .report import build_report
+from .report import build_report, input_summary
 from .settings import DEFAULT_LEVEL, LEVEL_SETTINGS, LevelSettings, settings_for
 
 
@@ -152,7 +153,12 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
         network, seed=seed, partitioner=partitioner, optimization_level=optimization_level, refine=refine,
         partition=partition,
     )
-    distributed = manager.run(circuit)
+    try:
+        distributed = manager.run(circuit)
+    except DQCError as exc:
+        if "no path of links joins them" in str(exc) and found is None and needs_neighbour_routing(network):
+            return _compile_routed(circuit, network, seed, optimization_level, refine, start)
+        raise
     distributed = in_schedule_order(distributed, manager.property_set["dqc_timeline"])
     elapsed = time.perf_counter() - start
     properties = dict(manager.property_set)
@@ -175,3 +181,23 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
                                   "static_ebits": static_ebits, "history": history_report(stitched, network)}
     return CompileResult(distributed, report, network, properties)
 
+
+
+def _compile_routed(circuit: QuantumCircuit, network: Network, seed, optimization_level: int, refine: bool,
+                    start: float) -> CompileResult:
+    """:func:`compile` when some two QPUs have no route: swap qubits onto neighbouring QPUs first
+    (:mod:`dqc_compiler.neighbours`), then compile with that placement fixed."""
+    routed, qpu_of, begin, end = route_to_neighbours(circuit, network, seed)
+    inner = compile(routed, network, seed=seed, optimization_level=optimization_level, refine=refine,
+                    partition=qpu_of, teledata=False)
+    report, distributed = inner.report, inner.circuit
+    layout = {"initial": [report["layout"]["initial"][p] for p in begin],
+              "final": [report["layout"]["final"][p] for p in end]}
+    distributed.metadata = dict(distributed.metadata or {}, dqc_layout=layout)
+    report["input"] = input_summary(circuit)
+    report["layout"] = {"initial": list(layout["initial"]), "final": list(layout["final"])}
+    swaps = sum(1 for i in routed.data if i.operation.name == "swap")
+    report["routing"] = {"swaps": swaps, "reason": "some QPUs have no route between them (a QPU relays only "
+                         "with at least 2 comm qubits): qubits were swapped onto neighbouring QPUs first"}
+    report["timing"]["compile_seconds"] = round(time.perf_counter() - start, 4)
+    return CompileResult(distributed, report, network, inner.property_set)

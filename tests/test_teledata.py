@@ -162,8 +162,9 @@ def test_hybrid_outputs_verify(circuit, k, spare):
     result = compile(circuit, network, seed=0, teledata=True)
     out = result.circuit
     assert result.report["cost"]["ebits"] == sum(1 for i in out.data if i.operation.name == "epr")
-    for register, qpu in zip(out.qregs, network.qpus):
-        assert register.size <= qpu.data_qubits + qpu.comm_qubits
+    qpus = {qpu.name: qpu for qpu in network.qpus}
+    for register in out.qregs:
+        assert register.size <= qpus[register.name].data_qubits + qpus[register.name].comm_qubits
     assert verify(circuit, out).equivalent
 
 

@@ -3,6 +3,7 @@
     python benchmarks/qasmbench.py DIR                  # every *.qasm under DIR (QASMBench's large/, say)
     python benchmarks/qasmbench.py DIR --k 2 3 --verify # some k only; verify every output
     python benchmarks/qasmbench.py --standin            # no files: qiskit's quantum_volume(32, seed=7)
+    python benchmarks/qasmbench.py --standin --verify --write   # and splice the table into results.md
 
 QASMBench (github.com/pnnl/QASMBench) is not bundled: pass a folder of its files (``large/QV_n32/
 QV_n32.qasm`` and so on; the folder is searched recursively). Every circuit is compiled on k
@@ -20,12 +21,16 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from sections import write_section  # noqa: E402 - benchmarks/sections.py
 
 from dqc_compiler import Network  # noqa: E402
 from dqc_compiler import compile as compile_circuit  # noqa: E402
 from dqc_compiler.io import load_circuit  # noqa: E402
 from dqc_compiler.verify import VerificationUnavailable, verify  # noqa: E402
 
+BEGIN, END = "<!-- qasmbench:begin -->", "<!-- qasmbench:end -->"
 #: DISQCO MLFM-R on QASMBench large/ (floor(n/k)+1 data qubits per QPU; averages over seeds), k = 2, 3, 4.
 DISQCO = {
     "QV_n32": (215.2, 350.4, 384.6),
@@ -71,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--standin", action="store_true", help="qiskit's quantum_volume(32, seed=7) instead")
     parser.add_argument("--k", type=int, nargs="+", default=[2, 3, 4], help="numbers of QPUs (default 2 3 4)")
     parser.add_argument("--verify", action="store_true", help="verify every hybrid output")
+    parser.add_argument("--write", action="store_true", help="splice the table into benchmarks/results.md")
     args = parser.parse_args(argv)
     if args.standin:
         circuits = [("QV_n32 (qiskit seed 7)", standin())]
@@ -82,15 +88,27 @@ def main(argv: list[str] | None = None) -> int:
         circuits = [(p.stem, load_circuit(p)) for p in paths]
     else:
         parser.error("give a folder of QASMBench files, or --standin")
-    print("| circuit | k | static | hybrid | moves | DISQCO MLFM-R | seconds (static, hybrid) |"
-          + (" verified |" if args.verify else ""))
-    print("|---|---|---|---|---|---|---|" + ("---|" if args.verify else ""))
+    lines = ["| circuit | k | static (`--no-teledata`) | hybrid | moves | DISQCO MLFM-R | seconds (static, hybrid) |"
+             + (" verified |" if args.verify else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if args.verify else "")]
+    print("\n".join(lines))
     for name, circuit in circuits:
         for k in args.k:
             r = row(name, circuit, k, args.verify)
-            print(f"| {name} | {k} | {r['static']} | {r['hybrid']} | {r['moves']} | "
-                  f"{'' if r['disqco'] is None else r['disqco']} | {r['seconds'][0]}, {r['seconds'][1]} |"
-                  + (f" {r['verified']} |" if args.verify else ""), flush=True)
+            lines.append(f"| {name} | {k} | {r['static']} | {r['hybrid']} | {r['moves']} | "
+                         f"{'' if r['disqco'] is None else r['disqco']} | {r['seconds'][0]}, {r['seconds'][1]} |"
+                         + (f" {r['verified']} |" if args.verify else ""))
+            print(lines[-1], flush=True)
+    if args.write:
+        section = "\n".join([
+            BEGIN, "## Teledata: QASMBench-style circuits in DISQCO's capacity model", "",
+            "k all-to-all QPUs of floor(n/k)+1 data and 2 comm qubits, -O 2, seed 1 "
+            "(`python benchmarks/qasmbench.py " + ("--standin" if args.standin else "DIR") + "`). "
+            "`static`: telegates only; `hybrid`: the default, qubits teleported between time windows "
+            "(kept only when it wins; docs/cost-model.md, \"Teledata and hybrid partitioning\"). "
+            "DISQCO's figures are its published averages on QASMBench's own QV_n32, a different random "
+            "instance of the same family.", "", *lines, END, ""])
+        write_section(HERE / "results.md", section, BEGIN, END)
     return 0
 
 

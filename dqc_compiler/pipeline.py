@@ -120,7 +120,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
 
     ``teledata``: None (the default) also plans a hybrid compilation, where qubits move between
     time windows by teleportation (:mod:`dqc_compiler.hybrid`), and keeps it when it needs fewer
-    ebits than the static plan; True keeps any hybrid plan that moves a qubit; False never moves
+    ebits than the static plan (at levels 1-3; level 0 stays one telegate per nonlocal gate); True keeps any hybrid plan that moves a qubit; False never moves
     qubits. A fixed ``partition`` is then the placement at the start.
 
     >>> from qiskit import QuantumCircuit
@@ -167,7 +167,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     )
     if found is not None:
         report["optimum"] = found.to_dict()
-    if teledata is not False and found is None:
+    if found is None and (teledata or (teledata is None and optimization_level >= 1)):
         parts = [network.index(entry["qpu"]) for entry in report["layout"]["initial"]]
         stitched = try_hybrid(circuit, network, parts, beat=None if teledata else report["cost"]["ebits"],
                               seed=seed, optimization_level=optimization_level, fixed_start=partition is not None)

@@ -57,36 +57,36 @@ def windows(circuit: QuantumCircuit, group: int = 1) -> tuple[list[int], list[di
     windows of those are merged into one. Every other instruction joins the latest window of its
     wires, so the windows, run one after another, are a topological order of the circuit.
     """
-    depth: dict = {}
+    index = {q: k for k, q in enumerate(circuit.qubits)}
+    offset = len(index)
+    index.update({c: offset + k for k, c in enumerate(circuit.clbits)})
+    wires_of, interaction = [], []
+    for instruction in circuit.data:
+        wires_of.append([index[w] for w in (*instruction.qubits, *instruction.clbits)])
+        interaction.append(_is_interaction(instruction))
+    depth = [0] * len(index)
     layer_of: dict[int, int] = {}
-    for i, instruction in enumerate(circuit.data):
-        if _is_interaction(instruction):
-            wires = (*instruction.qubits, *instruction.clbits)
-            layer = 1 + max((depth.get(w, 0) for w in wires), default=0)
+    layers: dict[int, list[int]] = {}
+    for i, wires in enumerate(wires_of):
+        if interaction[i]:
+            layer = 1 + max(depth[w] for w in wires)
             for w in wires:
                 depth[w] = layer
             layer_of[i] = layer
-        else:
-            for w in (*instruction.qubits, *instruction.clbits):
-                depth[w] = depth.get(w, 0)
-    layers: dict[int, list[int]] = {}
-    for i, layer in layer_of.items():
-        layers.setdefault(layer, []).append(i)
-    index = {q: k for k, q in enumerate(circuit.qubits)}
+            layers.setdefault(layer, []).append(i)
     base_of_layer: dict[int, int] = {}
     base, partners = 0, {}
     for layer in sorted(layers):
-        gates = [frozenset(index[q] for q in circuit.data[i].qubits) for i in layers[layer]]
+        gates = [frozenset(w for w in wires_of[i] if w < offset) for i in layers[layer]]
         if any(q in partners and partners[q] != g for g in gates for q in g):
             base, partners = base + 1, {}
         for g in gates:
             for q in g:
                 partners[q] = g
         base_of_layer[layer] = base
-    of_op, window_of_wire = [], {}
-    for i, instruction in enumerate(circuit.data):
-        wires = (*instruction.qubits, *instruction.clbits)
-        window = max((window_of_wire.get(w, 0) for w in wires), default=0)
+    of_op, window_of_wire = [], [0] * len(index)
+    for i, wires in enumerate(wires_of):
+        window = max((window_of_wire[w] for w in wires), default=0)
         if i in layer_of:
             window = max(window, base_of_layer[layer_of[i]] // group)
         for w in wires:
@@ -94,13 +94,13 @@ def windows(circuit: QuantumCircuit, group: int = 1) -> tuple[list[int], list[di
         of_op.append(window)
     count = max(of_op, default=-1) + 1
     pairs: list[dict] = [{} for _ in range(count)]
-    for i, instruction in enumerate(circuit.data):
-        if _is_interaction(instruction):
-            qubits = sorted({index[q] for q in instruction.qubits})
-            for x in range(len(qubits)):
-                for y in range(x + 1, len(qubits)):
-                    key = (qubits[x], qubits[y])
-                    pairs[of_op[i]][key] = pairs[of_op[i]].get(key, 0) + 1
+    for i in layer_of:
+        qubits = sorted({w for w in wires_of[i] if w < offset})
+        window = pairs[of_op[i]]
+        for x in range(len(qubits)):
+            for y in range(x + 1, len(qubits)):
+                key = (qubits[x], qubits[y])
+                window[key] = window.get(key, 0) + 1
     return of_op, pairs
 
 
@@ -237,8 +237,16 @@ def plan_moves(circuit: QuantumCircuit, network: Network, start: list[int], fixe
         if len(pairs) < 2:
             continue
         if beat is not None and group == groups[0]:
-            search = _Search(pairs, n, network)
-            if search.total([start] * len(pairs)) > MODEL_SLACK * beat:
+            distance = {}
+            static = 0.0
+            for window in pairs:
+                for (a, b), w in window.items():
+                    key = (start[a], start[b])
+                    if key[0] != key[1]:
+                        if key not in distance:
+                            distance[key] = network.distance(*key)
+                        static += min(w, PAIR_COST_CAP) * distance[key]
+            if static > MODEL_SLACK * beat:
                 return None  # copies outlive windows here: the window estimate is no guide
         for first in starts if n * len(pairs) <= 50_000 else starts[:1]:
             placements, estimate = assign(pairs, n, network, first, fixed_start)

@@ -109,15 +109,44 @@ def windows(circuit: QuantumCircuit, group: int = 1) -> tuple[list[int], list[di
 
 
 # ---------------------------------------------------------------------------- placement per window
+class _Distances:
+    """``dist[a][b]``: links a move or copy from QPU ``a`` to ``b`` crosses (inf without comm
+    qubits or a route), looked up on first use (networks of hundreds of QPUs)."""
+
+    def __init__(self, network: Network):
+        self.network = network
+        self.rows: dict[int, _Row] = {}
+
+    def __getitem__(self, a: int) -> "_Row":
+        if a not in self.rows:
+            self.rows[a] = _Row(self.network, a)
+        return self.rows[a]
+
+
+class _Row(dict):
+    def __init__(self, network: Network, a: int):
+        super().__init__()
+        self.network, self.a = network, a
+
+    def __missing__(self, b: int) -> float:
+        network, a = self.network, self.a
+        if a == b:
+            value = 0.0
+        elif network.qpus[a].comm_qubits and network.qpus[b].comm_qubits:
+            value = network.distance(a, b)
+        else:
+            value = math.inf
+        self[b] = value
+        return value
+
+
 class _Search:
     """Local search over per-window placements: cut pairs (capped weights x route length) plus moves."""
 
     def __init__(self, pairs: list[dict], n: int, network: Network):
         self.n, self.k = n, network.num_qpus
         self.caps = [q.data_qubits for q in network.qpus]
-        self.dist = [[0.0 if a == b else (network.distance(a, b) if network.qpus[a].comm_qubits
-                                          and network.qpus[b].comm_qubits else math.inf)
-                      for b in range(self.k)] for a in range(self.k)]
+        self.dist = _Distances(network)
         self.ahead = LOOKAHEAD
         self.partners: list[list[list[tuple[int, int]]]] = []
         for window in pairs:
@@ -525,6 +554,8 @@ def try_hybrid(circuit: QuantumCircuit, network: Network, start: list[int], *, b
                seed: int | None, optimization_level: int, fixed_start: bool = False) -> Stitched | None:
     """A hybrid compilation that beats ``beat`` ebits (None: any that moves a qubit), or None."""
     began = time.perf_counter()
+    if beat is not None and beat <= 1:
+        return None  # nothing to win
     if beat is not None and (circuit.num_qubits > AUTO_LIMITS[0] or len(circuit.data) > 50 * AUTO_LIMITS[1]):
         return None
     found = plan_moves(circuit, network, start, fixed_start, seed=seed, beat=beat)

@@ -550,12 +550,24 @@ def history_report(stitched: Stitched, network: Network) -> list[list[dict]]:
     return [[{"window": t, "qpu": names[j], "index": s} for t, j, s in homes] for homes in stitched.history]
 
 
+def _resets(circuit: QuantumCircuit) -> bool:
+    """Whether the input resets a qubit anywhere (control-flow bodies included)."""
+    for instruction in circuit.data:
+        if instruction.operation.name == "reset":
+            return True
+        if any(_resets(block) for block in getattr(instruction.operation, "blocks", ())):
+            return True
+    return False
+
+
 def try_hybrid(circuit: QuantumCircuit, network: Network, start: list[int], *, beat: int | None,
                seed: int | None, optimization_level: int, fixed_start: bool = False) -> Stitched | None:
     """A hybrid compilation that beats ``beat`` ebits (None: any that moves a qubit), or None."""
     began = time.perf_counter()
     if beat is not None and beat <= 1:
         return None  # nothing to win
+    if _resets(circuit):  # the verifier knows an input's reset by the position the qubit started on
+        return None
     if beat is not None and (circuit.num_qubits > AUTO_LIMITS[0] or len(circuit.data) > 50 * AUTO_LIMITS[1]):
         return None
     found = plan_moves(circuit, network, start, fixed_start, seed=seed, beat=beat)

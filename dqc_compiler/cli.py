@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--comm-qubits", type=int, default=None, metavar="C",
                       help=f"comm qubits per QPU with --qpus (default: {DEFAULT_COMM_QUBITS}); with --network "
                            "it is an error: set them in the file or the preset (line:4x8,comm=3)")
+    comp.add_argument("--capacity", type=int, default=None, metavar="N",
+                      help="data qubits per QPU with --qpus (default: ceil(n/K)); spare ones let qubits move "
+                           "by teledata (DISQCO's runs use floor(n/K)+1)")
+    comp.add_argument("--no-teledata", action="store_true",
+                      help="never move qubits: telegates only (by default a hybrid plan that teleports qubits "
+                           "between time windows is kept when it needs fewer ebits; see docs/cost-model.md)")
     comp.add_argument("-o", "--output", metavar="OUT",
                       help="write the distributed circuit: OpenQASM 3 (2 with --qasm2), or QPY for .qpy")
     comp.add_argument("--qasm2", action="store_true",
@@ -439,6 +445,7 @@ def _compile(args) -> int:
                 circuit, network, seed=args.seed, partitioner=args.partitioner,
                 optimization_level=args.optimization_level,
                 optimal=args.optimal, time_limit=args.time_limit or DEFAULT_TIME_LIMIT,
+                teledata=False if args.no_teledata else None,
             )
         except DQCError as exc:  # the pipeline does not know the file name; name it
             raise DQCError(f"{args.input}: {exc}") from None
@@ -473,7 +480,17 @@ def _compile_network(args, num_qubits: int) -> Network:
             raise DQCError(f"--qpus must be a positive integer, got {args.qpus}")
         if comm < 0:
             raise DQCError(f"--comm-qubits must be >= 0, got {comm}")
-        return Network.for_circuit(num_qubits, args.qpus, comm)
+        if args.capacity is None:
+            return Network.for_circuit(num_qubits, args.qpus, comm)
+        if args.capacity < 1:
+            raise DQCError(f"--capacity must be a positive integer, got {args.capacity}")
+        if args.capacity * args.qpus < num_qubits:
+            raise DQCError(f"{args.input}: the circuit has {num_qubits} qubits but {args.qpus} QPUs of capacity "
+                           f"{args.capacity} hold only {args.capacity * args.qpus}")
+        return Network.all_to_all(args.qpus, args.capacity, comm)
+    if args.capacity is not None:
+        raise DQCError("--capacity applies only with --qpus; with --network, give 'data_qubits' in the network "
+                       "file or the preset's size (line:4x9)")
     if args.comm_qubits is not None:
         raise DQCError(f"--comm-qubits applies only with --qpus; with --network, give the comm qubits in the "
                        f"network file ('comm_qubits' of each QPU) or the preset (e.g. line:4x8,comm={args.comm_qubits})")

@@ -15,3 +15,11 @@ class DQCError(TranspilerError):
 
     def __str__(self) -> str:
         return self.message if hasattr(self, "message") else super().__str__()
+
+
+class NoRoute(DQCError):
+    """Two QPUs must share an ebit but no path of links joins them through QPUs that can relay.
+
+    ``pipeline.compile`` catches it on a connected network and routes qubits onto neighbouring QPUs
+    first (:mod:`dqc_compiler.neighbours`); elsewhere it is an ordinary one-line error.
+    """

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from qiskit import QuantumCircuit
 from qiskit.transpiler import PassManager
 
-from .errors import DQCError
+from .errors import DQCError, NoRoute
+from .hybrid import history_report, try_hybrid
+from .neighbours import needs_neighbour_routing, route_to_neighbours
 from .network import Network
 from .passes import (
     AbsorbFinalSwaps,
@@ -28,7 +30,7 @@ from .passes import (
     SplitFinalMeasurements,
 )
 from .passes.schedule import in_schedule_order
-from .report import build_report
+from .report import build_report, input_summary
 from .settings import DEFAULT_LEVEL, LEVEL_SETTINGS, LevelSettings, settings_for
 
 
@@ -112,6 +114,7 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     partition: list[int] | None = None,
     optimal: bool = False,
     time_limit: float | None = None,
+    teledata: bool | None = None,
 ) -> CompileResult:
     """Distribute ``circuit`` over ``network`` (or over ``qpus`` equal all-to-all QPUs).
 
@@ -119,6 +122,11 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     :func:`dqc_compiler.optimal.optimum` (the fewest ebits any placement needs in the level-2
     burst model, searched for at most ``time_limit`` seconds) and adds its ``optimum`` object to
     the report; it needs ``optimization_level`` 2 or 3.
+
+    ``teledata``: None (the default) also plans a hybrid compilation, where qubits move between
+    time windows by teleportation (:mod:`dqc_compiler.hybrid`), and keeps it when it needs fewer
+    ebits than the static plan (at levels 1-3; level 0 stays one telegate per nonlocal gate); True keeps any hybrid plan that moves a qubit; False never moves
+    qubits. A fixed ``partition`` is then the placement at the start.
 
     >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1)
@@ -150,7 +158,12 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
         network, seed=seed, partitioner=partitioner, optimization_level=optimization_level, refine=refine,
         partition=partition,
     )
-    distributed = manager.run(circuit)
+    try:
+        distributed = manager.run(circuit)
+    except NoRoute:
+        if found is not None or network.has_devices or not needs_neighbour_routing(network):
+            raise
+        return _compile_routed(circuit, network, seed, optimization_level, refine, start)
     distributed = in_schedule_order(distributed, manager.property_set["dqc_timeline"])
     elapsed = time.perf_counter() - start
     properties = dict(manager.property_set)
@@ -159,4 +172,38 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     )
     if found is not None:
         report["optimum"] = found.to_dict()
+    # devices route each QPU's part locally; the hybrid plan's stitched windows do not (yet)
+    if found is None and not network.has_devices and (teledata or (teledata is None and optimization_level >= 1)):
+        parts = [network.index(entry["qpu"]) for entry in report["layout"]["initial"]]
+        stitched = try_hybrid(circuit, network, parts, beat=None if teledata else report["cost"]["ebits"],
+                              seed=seed, optimization_level=optimization_level, fixed_start=partition is not None)
+        if stitched is not None:
+            static_ebits = report["cost"]["ebits"]
+            properties = dict(stitched.properties)
+            distributed = in_schedule_order(stitched.circuit, properties["dqc_timeline"])
+            report = build_report(circuit, network, properties, distributed,
+                                  compile_seconds=time.perf_counter() - start, optimization_level=optimization_level)
+            report["teledata"] = {"windows": stitched.windows, "moves": stitched.teleports,
+                                  "static_ebits": static_ebits, "history": history_report(stitched, network)}
     return CompileResult(distributed, report, network, properties)
+
+
+
+def _compile_routed(circuit: QuantumCircuit, network: Network, seed, optimization_level: int, refine: bool,
+                    start: float) -> CompileResult:
+    """:func:`compile` when some two QPUs have no route: swap qubits onto neighbouring QPUs first
+    (:mod:`dqc_compiler.neighbours`), then compile with that placement fixed."""
+    routed, qpu_of, begin, end = route_to_neighbours(circuit, network, seed)
+    inner = compile(routed, network, seed=seed, optimization_level=optimization_level, refine=refine,
+                    partition=qpu_of, teledata=False)
+    report, distributed = inner.report, inner.circuit
+    layout = {"initial": [report["layout"]["initial"][p] for p in begin],
+              "final": [report["layout"]["final"][p] for p in end]}
+    distributed.metadata = dict(distributed.metadata or {}, dqc_layout=layout)
+    report["input"] = input_summary(circuit)
+    report["layout"] = {"initial": list(layout["initial"]), "final": list(layout["final"])}
+    swaps = sum(1 for i in routed.data if i.operation.name == "swap")
+    report["routing"] = {"swaps": swaps, "reason": "some QPUs have no route between them (a QPU relays only "
+                         "with at least 2 comm qubits): qubits were swapped onto neighbouring QPUs first"}
+    report["timing"]["compile_seconds"] = round(time.perf_counter() - start, 4)
+    return CompileResult(distributed, report, network, inner.property_set)

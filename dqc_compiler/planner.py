@@ -13,7 +13,7 @@ from qiskit.circuit import Clbit, QuantumRegister
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.transpiler.exceptions import TranspilerError
 
-from .errors import DQCError
+from .errors import DQCError, NoRoute
 from .network import Network
 from .protocols import cat_disentangle, cat_entangle, correct_copy, flip_copy
 from .segments import Burst, CircuitModel, Side, role_of
@@ -38,7 +38,7 @@ def check_resources(bursts: list[Burst], network: Network) -> None:
             raise DQCError(f"QPU '{qpus[j].name}' has no comm qubits but the partition needs it to communicate")
     for home, remote in dict.fromkeys((b.home, b.remote) for b in bursts):  # each pair once, in order
         if network.route(home, remote) is None:
-            raise DQCError(
+            raise NoRoute(
                 f"QPUs '{qpus[home].name}' and '{qpus[remote].name}' must share an ebit but no path of links "
                 "joins them (a QPU relays only with at least 2 comm qubits)"
             )

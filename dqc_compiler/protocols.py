@@ -109,3 +109,46 @@ def flip_copy(dag: DAGCircuit, copy: Qubit, basis: str) -> None:
     """Keep a copy valid after a gate that flips its qubit in ``basis`` (the embedding of an
     anti-diagonal gate): ``x`` on a ``Z`` copy, ``z`` on an ``X`` copy."""
     dag.apply_operation_back(XGate() if basis == "Z" else ZGate(), (copy,))
+
+
+def teleport(
+    dag: DAGCircuit,
+    data: Qubit,
+    home_comm: Qubit,
+    remote_comm: Qubit,
+    bits: tuple[Clbit, Clbit],
+    target: Qubit | None = None,
+    relays: tuple = (),
+    relay_bits: tuple = (),
+) -> None:
+    """Teledata: move the state of ``data`` to ``remote_comm`` (1 ebit, 2 classical bits home -> remote).
+
+    ``epr home_comm, remote_comm; cx data, home_comm; h data; measure data -> bits[0];
+    measure home_comm -> bits[1]; if (bits[0]) x data; reset home_comm; if (bits[1]) x remote_comm;
+    if (bits[0]) z remote_comm;`` (Bennett et al. 1993). ``data`` and ``home_comm`` end in |0>
+    (``data`` by a conditioned ``x``, not a reset: a reset of a data position would read, to the
+    verifier, as a reset of the input qubit that started there).
+    With ``target`` (a free data qubit, in |0>, on the remote QPU) the state moves on into it:
+    ``cx remote_comm, target; cx target, remote_comm; reset remote_comm``. Between QPUs without a
+    link the ebit is swapped through ``relays`` (see :func:`share_ebit`).
+    """
+    share_ebit(dag, home_comm, remote_comm, relays, relay_bits)
+    z_bit, x_bit = bits
+    dag.apply_operation_back(CXGate(), (data, home_comm))
+    dag.apply_operation_back(HGate(), (data,))
+    dag.apply_operation_back(Measure(), (data,), (z_bit,))
+    dag.apply_operation_back(Measure(), (home_comm,), (x_bit,))
+    dag.apply_operation_back(*conditional(XGate(), data, z_bit))
+    dag.apply_operation_back(Reset(), (home_comm,))
+    dag.apply_operation_back(*conditional(XGate(), remote_comm, x_bit))
+    dag.apply_operation_back(*conditional(ZGate(), remote_comm, z_bit))
+    if target is not None:
+        settle(dag, remote_comm, target)
+
+
+def settle(dag: DAGCircuit, comm: Qubit, target: Qubit) -> None:
+    """Move a state from ``comm`` into the free (|0>) data qubit ``target`` on the same QPU:
+    ``cx comm, target; cx target, comm; reset comm`` (the reset is a no-op that frees ``comm``)."""
+    dag.apply_operation_back(CXGate(), (comm, target))
+    dag.apply_operation_back(CXGate(), (target, comm))
+    dag.apply_operation_back(Reset(), (comm,))

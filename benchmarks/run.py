@@ -68,10 +68,10 @@ def _verify(circuit, distributed, full_up_to: int, seed: int) -> tuple[bool, str
 
 
 def _qpus_interacting(result) -> int:
-    """QPUs holding at least one qubit that takes part in a two-qubit gate."""
+    """QPUs holding, at some time, a qubit that takes part in a two-qubit gate."""
     graph = result.property_set["dqc_interaction_graph"]
-    parts = result.property_set["dqc_partition"]
-    return len({parts[q] for q in graph.nodes if graph.degree(q) > 0})
+    homes = result.report.get("teledata", {}).get("history") or [[place] for place in result.report["layout"]["initial"]]
+    return len({place["qpu"] for q in graph.nodes if graph.degree(q) > 0 for place in homes[q]})
 
 
 def run_circuits(files: list[Path], ks: list[int], levels, full_up_to: int, seed: int, progress) -> list[dict]:

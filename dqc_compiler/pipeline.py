@@ -179,10 +179,12 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
                               seed=seed, optimization_level=optimization_level, fixed_start=partition is not None)
         if stitched is not None:
             static_ebits = report["cost"]["ebits"]
-            properties = dict(stitched.properties)
+            # the input's interaction graph, and the placement at the start as the partition
+            properties = {"dqc_interaction_graph": properties.get("dqc_interaction_graph"), **stitched.properties}
             distributed = in_schedule_order(stitched.circuit, properties["dqc_timeline"])
             report = build_report(circuit, network, properties, distributed,
                                   compile_seconds=time.perf_counter() - start, optimization_level=optimization_level)
+            properties["dqc_partition"] = [network.index(entry["qpu"]) for entry in report["layout"]["initial"]]
             report["teledata"] = {"windows": stitched.windows, "moves": stitched.teleports,
                                   "static_ebits": static_ebits, "history": history_report(stitched, network)}
     return CompileResult(distributed, report, network, properties)

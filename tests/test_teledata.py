@@ -107,6 +107,9 @@ def test_hybrid_beats_static_and_verifies():
     history = hybrid.report["teledata"]["history"]
     assert len(history) == 6 and any(len(homes) > 1 for homes in history)
     assert [homes[-1]["qpu"] for homes in history] == [e["qpu"] for e in hybrid.report["layout"]["final"]]
+    # the property set still describes the input and the placement at the start
+    assert sorted(hybrid.property_set["dqc_interaction_graph"].nodes) == list(range(6))
+    assert [network.qpus[j].name for j in hybrid.property_set["dqc_partition"]] == [h[0]["qpu"] for h in history]
     assert verify(circuit, hybrid.circuit).equivalent
     assert not verify(circuit, drop_first_correction(hybrid.circuit)).equivalent
     wrong = hybrid.circuit.copy()

@@ -24,6 +24,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import sys
 import time
 from importlib.metadata import version
@@ -31,9 +32,6 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-import networks  # noqa: E402 - benchmarks/networks.py, the network section of results.md
-import scale  # noqa: E402 - benchmarks/scale.py, the scale section of results.md
-import pytket_dqc  # noqa: E402 - benchmarks/pytket_dqc.py, the section on pytket-dqc's instances
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -404,10 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (HERE / "results.md" if full_run and not args.skip_large else None)
     if output:
         keep = Path(output).read_text() if Path(output).exists() else ""
-        for begin, end in ((networks.BEGIN, networks.END), (pytket_dqc.BEGIN, pytket_dqc.END),
-                           (scale.BEGIN, scale.END)):
-            if begin in keep and end in keep:  # sections with their own runners
-                text += "\n" + keep[keep.index(begin): keep.index(end) + len(end)] + "\n"
+        # sections with their own runners (networks, pytket-dqc, scale, qasmbench, ...), in their order
+        for block in re.finditer(r"<!-- ([\w-]+): ?begin -->.*?<!-- \1: ?end -->", keep, flags=re.S):
+            if block.group(0).startswith(OPTIMUM_BEGIN):
+                continue  # this runner's own section, already in ``text``
+            text += "\n" + block.group(0) + "\n"
         Path(output).write_text(text)
         if 0 in args.levels:
             plot(rows, Path(output).with_name("ebits_vs_k.png"))

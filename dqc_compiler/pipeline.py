@@ -9,7 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import PassManager
 
 from .errors import DQCError, NoRoute
-from .hybrid import history_report, try_hybrid
+from .hybrid import history_report, resets_or_measures, try_hybrid
 from .neighbours import needs_neighbour_routing, route_to_neighbours
 from .network import Network
 from .passes import (
@@ -161,7 +161,8 @@ def compile(  # noqa: A001 - the natural name for the package's entry point
     try:
         distributed = manager.run(circuit)
     except NoRoute:
-        if found is not None or network.has_devices or not needs_neighbour_routing(network):
+        # (inputs that measure or reset keep the error: their final measurements would not follow the swaps)
+        if found is not None or network.has_devices or resets_or_measures(circuit) or not needs_neighbour_routing(network):
             raise
         return _compile_routed(circuit, network, seed, optimization_level, refine, start)
     distributed = in_schedule_order(distributed, manager.property_set["dqc_timeline"])

@@ -122,6 +122,16 @@ def test_fuzz_chunk(chunk):
         assert not labels, (index, labels, record.get("message"))
 
 
+@pytest.mark.parametrize("index", [80, 150, 175])
+def test_fuzz_regressions_of_moved_qubits(index):
+    """Seed-0 fuzz cases that failed after teledata landed: a hybrid plan (80) or routing onto
+    neighbours (150, 175) left a final measurement where the qubit no longer ended. Such inputs
+    now keep the static plan or the one-line refusal."""
+    record = fuzz.run_case(fuzz.draw(index, 0), exact_width=12)
+    labels = set(fuzz.classify(record)) - {"refused", "broken copy passed (no exact cross-check)"}
+    assert not labels, (index, labels, record.get("message"))
+
+
 def test_verify_answers_at_1000_qubits_without_overflow():
     """Regression (issue 18.3): 2.0 ** (2n + pool) overflowed at about 512 qubits."""
     from dqc_compiler.verify import _plan
